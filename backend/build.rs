@@ -1,0 +1,4 @@
+// Migrations are embedded in the binary: rebuild when any of them changes.
+fn main() {
+    println!("cargo:rerun-if-changed=../migrations");
+}

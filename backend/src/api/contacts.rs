@@ -1,0 +1,125 @@
+//! `/api/contacts`: a name and notes per customer number, and whether they opted out.
+
+use actix_web::{HttpResponse, get, patch, web};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::ErrorBody;
+use super::auth::Authenticated;
+use super::body::Body;
+use crate::contacts::{Contact, ContactChanges, ContactError, find_contact, list_contacts as load_contacts};
+use crate::db::StoreError;
+use crate::domain::SearchQuery;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContactQuery {
+    /// Part of a name or phone number.
+    q: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<i64>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactList {
+    contacts: Vec<Contact>,
+    #[schema(required = true)]
+    next_cursor: Option<i64>,
+}
+
+/// Contacts, oldest first.
+#[utoipa::path(
+    tag = "contacts",
+    params(ContactQuery),
+    responses((status = 200, body = ContactList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
+#[get("/contacts")]
+pub async fn list_contacts(
+    _: Authenticated,
+    query: web::Query<ContactQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let ContactQuery { q, cursor, limit } = query.into_inner();
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::unprocessable("invalid_limit", "limit must be from 1 to 200."));
+    }
+    let search = q.as_deref().and_then(SearchQuery::parse);
+    let (contacts, next_cursor) = state
+        .db
+        .read(move |conn| load_contacts(conn, search.as_ref(), cursor, limit).map_err(StoreError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(ContactList { contacts, next_cursor }))
+}
+
+/// One contact.
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Contact), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = []))
+)]
+#[get("/contacts/{id}")]
+pub async fn get_contact(
+    _: Authenticated,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let contact = state
+        .db
+        .read(move |conn| find_contact(conn, id).map_err(StoreError::from))
+        .await?
+        .ok_or_else(|| ApiError::from(ContactError::NotFound))?;
+    Ok(HttpResponse::Ok().json(contact))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactUpdate {
+    /// Up to 100 characters; `null` or empty clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    name: Option<Option<String>>,
+    /// Up to 5,000 characters.
+    #[schema(max_length = 5000)]
+    notes: Option<String>,
+}
+
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Name a contact or edit their notes.
+#[utoipa::path(
+    tag = "contacts",
+    params(("id" = i64, Path)),
+    request_body = ContactUpdate,
+    responses(
+        (status = 200, body = Contact),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Missing X-CSRF-Token", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+#[patch("/contacts/{id}")]
+pub async fn update_contact(
+    _: Authenticated,
+    id: web::Path<i64>,
+    body: Body<ContactUpdate>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let ContactUpdate { name, notes } = body.into_inner();
+    let changes = ContactChanges { name, notes };
+    let contact = state.db.write(move |conn| crate::contacts::update_contact(conn, id, changes)).await?;
+    Ok(HttpResponse::Ok().json(contact))
+}

@@ -1,0 +1,322 @@
+//! Settings admins change at run time (`GET/PUT /api/settings`). Each starts at the configured default
+//! (environment) and is stored as an override once an admin sets it. Every server process keeps the effective
+//! values in memory and reloads them every few seconds, so the webhook path never waits on them and replicas
+//! agree within [`REFRESH_INTERVAL`].
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+
+use crate::config::Settings;
+use crate::db::schema::settings;
+use crate::db::{AnyConnection, Database, StoreError, now};
+use crate::domain::{ConfirmationTemplate, PhoneNumber};
+use crate::on_backend;
+
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+const DEFAULT_AUTO_CLOSE_HOURS: u32 = 7 * 24;
+const MAX_AUTO_CLOSE_HOURS: u32 = 365 * 24;
+
+/// The settings in effect, as the API shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AppSettings {
+    /// Shown to customers through `{business_name}` in the confirmation.
+    pub business_name: String,
+    /// The automatic reply to a new ticket; must contain `{ticket_id}`, may contain `{business_name}`.
+    pub confirmation_template: String,
+    /// Tickets without activity for this many hours are closed; `null` never closes them.
+    pub auto_close_after_hours: Option<u32>,
+    /// Our number that conversations started by agents go out from, unless a request names another.
+    #[schema(example = "+14155550100")]
+    pub default_sender_number: Option<String>,
+    /// Whether `X-Twilio-Signature` is checked on Twilio's webhooks.
+    pub twilio_verify_signatures: bool,
+    /// Whether `MessageBird-Signature-JWT` is checked on MessageBird's webhooks.
+    pub messagebird_verify_signatures: bool,
+    /// Whether admins may send fake inbound texts from the dashboard's simulator.
+    pub sms_simulator_enabled: bool,
+}
+
+/// The same, parsed: what the server works with.
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    pub business_name: String,
+    pub confirmation_template: ConfirmationTemplate,
+    pub auto_close_after: Option<Duration>,
+    pub default_sender: Option<PhoneNumber>,
+    pub twilio_verify_signatures: bool,
+    pub messagebird_verify_signatures: bool,
+    pub sms_simulator_enabled: bool,
+}
+
+impl RuntimeSettings {
+    /// The confirmation text for a new ticket.
+    pub fn confirmation(&self, ticket_id: crate::domain::TicketId) -> String {
+        self.confirmation_template.render(ticket_id, &self.business_name)
+    }
+
+    pub fn view(&self) -> AppSettings {
+        AppSettings {
+            business_name: self.business_name.clone(),
+            confirmation_template: self.confirmation_template.as_str().to_owned(),
+            auto_close_after_hours: self.auto_close_after.map(|d| (d.as_secs() / 3600) as u32),
+            default_sender_number: self.default_sender.as_ref().map(|p| p.to_string()),
+            twilio_verify_signatures: self.twilio_verify_signatures,
+            messagebird_verify_signatures: self.messagebird_verify_signatures,
+            sms_simulator_enabled: self.sms_simulator_enabled,
+        }
+    }
+}
+
+/// A change an admin asks for: absent fields stay as they are; `null` turns auto-close off or clears the
+/// default sender.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsUpdate {
+    #[schema(min_length = 1, max_length = 100)]
+    pub business_name: Option<String>,
+    pub confirmation_template: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 8760)]
+    pub auto_close_after_hours: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub default_sender_number: Option<Option<String>>,
+    pub twilio_verify_signatures: Option<bool>,
+    pub messagebird_verify_signatures: Option<bool>,
+    pub sms_simulator_enabled: Option<bool>,
+}
+
+/// Tells "field absent" (outer `None`, via `#[serde(default)]`) from "field is null" (`Some(None)`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for SettingsError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+fn invalid(field: &'static str, problem: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid { field, problem: problem.into() }
+}
+
+/// Checks an update and turns it into stored overrides (key, JSON value).
+fn overrides(update: &SettingsUpdate) -> Result<Vec<(&'static str, serde_json::Value)>, SettingsError> {
+    use serde_json::json;
+    let mut out = Vec::new();
+    if let Some(name) = &update.business_name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(invalid("business_name", "must be 1 to 100 characters"));
+        }
+        out.push(("business_name", json!(name)));
+    }
+    if let Some(template) = &update.confirmation_template {
+        ConfirmationTemplate::parse(template).map_err(|e| invalid("confirmation_template", e.to_string()))?;
+        out.push(("confirmation_template", json!(template)));
+    }
+    if let Some(hours) = update.auto_close_after_hours {
+        if hours.is_some_and(|h| !(1..=MAX_AUTO_CLOSE_HOURS).contains(&h)) {
+            return Err(invalid("auto_close_after_hours", format!("must be 1 to {MAX_AUTO_CLOSE_HOURS}, or null")));
+        }
+        out.push(("auto_close_after_hours", json!(hours)));
+    }
+    if let Some(sender) = &update.default_sender_number {
+        let sender = sender
+            .as_deref()
+            .map(|raw| PhoneNumber::parse(raw).map_err(|e| invalid("default_sender_number", e.to_string())))
+            .transpose()?;
+        out.push(("default_sender_number", json!(sender.map(|p| p.to_string()))));
+    }
+    for (key, value) in [
+        ("twilio_verify_signatures", update.twilio_verify_signatures),
+        ("messagebird_verify_signatures", update.messagebird_verify_signatures),
+        ("sms_simulator_enabled", update.sms_simulator_enabled),
+    ] {
+        if let Some(value) = value {
+            out.push((key, json!(value)));
+        }
+    }
+    Ok(out)
+}
+
+/// Stores an admin's changes (all or none).
+pub fn save_settings(conn: &mut AnyConnection, update: &SettingsUpdate) -> Result<(), SettingsError> {
+    let now = now();
+    for (key, value) in overrides(update)? {
+        let value = value.to_string();
+        let row = (settings::key.eq(key), settings::value.eq(&value), settings::updated_at.eq(now));
+        on_backend!(conn, |c| diesel::insert_into(settings::table)
+            .values(row)
+            .on_conflict(settings::key)
+            .do_update()
+            .set((settings::value.eq(&value), settings::updated_at.eq(now)))
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// The configured defaults, from the environment.
+#[derive(Debug, Clone)]
+struct Defaults(RuntimeSettings);
+
+impl Defaults {
+    fn from_config(config: &Settings) -> Self {
+        Self(RuntimeSettings {
+            business_name: "Customer support".to_owned(),
+            confirmation_template: config.confirmation_template.clone(),
+            auto_close_after: Some(Duration::from_secs(u64::from(DEFAULT_AUTO_CLOSE_HOURS) * 3600)),
+            default_sender: config
+                .twilio_webhook
+                .phone_number
+                .clone()
+                .or_else(|| config.messagebird_webhook.originator.clone()),
+            twilio_verify_signatures: config.twilio_webhook.verify_signatures,
+            messagebird_verify_signatures: config.messagebird_webhook.verify_signatures,
+            sms_simulator_enabled: false,
+        })
+    }
+
+    /// Applies the stored overrides; a stored value that no longer parses is ignored (and logged).
+    fn with_overrides(&self, stored: Vec<(String, String)>) -> RuntimeSettings {
+        let mut settings = self.0.clone();
+        for (key, raw) in stored {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&raw) else {
+                tracing::warn!(key, "ignoring an unreadable stored setting");
+                continue;
+            };
+            let applied = match key.as_str() {
+                "business_name" => set(&mut settings.business_name, value.as_str().map(str::to_owned)),
+                "confirmation_template" => set(
+                    &mut settings.confirmation_template,
+                    value.as_str().and_then(|v| ConfirmationTemplate::parse(v).ok()),
+                ),
+                "auto_close_after_hours" => set(
+                    &mut settings.auto_close_after,
+                    match value {
+                        serde_json::Value::Null => Some(None),
+                        v => v.as_u64().map(|h| Some(Duration::from_secs(h * 3600))),
+                    },
+                ),
+                "default_sender_number" => set(
+                    &mut settings.default_sender,
+                    match value {
+                        serde_json::Value::Null => Some(None),
+                        v => v.as_str().and_then(|s| PhoneNumber::parse(s).ok()).map(Some),
+                    },
+                ),
+                "twilio_verify_signatures" => set(&mut settings.twilio_verify_signatures, value.as_bool()),
+                "messagebird_verify_signatures" => set(&mut settings.messagebird_verify_signatures, value.as_bool()),
+                "sms_simulator_enabled" => set(&mut settings.sms_simulator_enabled, value.as_bool()),
+                // A setting from a newer version: leave it alone.
+                _ => true,
+            };
+            if !applied {
+                tracing::warn!(key, "ignoring a stored setting of the wrong type");
+            }
+        }
+        settings
+    }
+}
+
+/// Stores `value` in `slot` if it parsed; says whether it did.
+fn set<T>(slot: &mut T, value: Option<T>) -> bool {
+    match value {
+        Some(value) => {
+            *slot = value;
+            true
+        }
+        None => false,
+    }
+}
+
+/// The effective settings of this process.
+#[derive(Clone)]
+pub struct SettingsCache {
+    defaults: Arc<Defaults>,
+    current: Arc<RwLock<Arc<RuntimeSettings>>>,
+}
+
+impl SettingsCache {
+    pub fn new(config: &Settings) -> Self {
+        let defaults = Defaults::from_config(config);
+        let current = Arc::new(RwLock::new(Arc::new(defaults.0.clone())));
+        Self { defaults: Arc::new(defaults), current }
+    }
+
+    pub fn get(&self) -> Arc<RuntimeSettings> {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reloads the stored overrides.
+    pub async fn refresh(&self, db: &Database) -> Result<Arc<RuntimeSettings>, StoreError> {
+        let stored: Vec<(String, String)> = db
+            .read(|conn| settings::table.select((settings::key, settings::value)).load(conn).map_err(StoreError::from))
+            .await?;
+        let fresh = Arc::new(self.defaults.with_overrides(stored));
+        match self.current.write() {
+            Ok(mut current) => *current = fresh.clone(),
+            Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+        }
+        Ok(fresh)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Defaults {
+        Defaults::from_config(&Settings::from_lookup(|_| None).unwrap())
+    }
+
+    #[test]
+    fn stored_overrides_replace_defaults_and_bad_ones_are_ignored() {
+        let applied = defaults().with_overrides(vec![
+            ("auto_close_after_hours".into(), "null".into()),
+            ("business_name".into(), r#""Acme""#.into()),
+            ("twilio_verify_signatures".into(), r#""no""#.into()),
+            ("confirmation_template".into(), r#""no placeholder""#.into()),
+        ]);
+        assert_eq!(applied.auto_close_after, None);
+        assert_eq!(applied.business_name, "Acme");
+        assert!(applied.twilio_verify_signatures, "a malformed stored value keeps the default");
+        assert!(applied.confirmation_template.as_str().contains("{ticket_id}"));
+    }
+
+    #[test]
+    fn updates_are_checked_before_anything_is_stored() {
+        let bad = SettingsUpdate { auto_close_after_hours: Some(Some(0)), ..Default::default() };
+        assert!(matches!(overrides(&bad), Err(SettingsError::Invalid { field: "auto_close_after_hours", .. })));
+        let bad = SettingsUpdate { confirmation_template: Some("Thanks".into()), ..Default::default() };
+        assert!(overrides(&bad).is_err());
+        let off = SettingsUpdate { auto_close_after_hours: Some(None), ..Default::default() };
+        assert_eq!(overrides(&off).unwrap(), vec![("auto_close_after_hours", serde_json::Value::Null)]);
+    }
+
+    #[test]
+    fn absent_and_null_fields_differ() {
+        let absent: SettingsUpdate = serde_json::from_str("{}").unwrap();
+        assert_eq!(absent.auto_close_after_hours, None);
+        let null: SettingsUpdate = serde_json::from_str(r#"{"auto_close_after_hours": null}"#).unwrap();
+        assert_eq!(null.auto_close_after_hours, Some(None));
+        assert!(serde_json::from_str::<SettingsUpdate>(r#"{"colour": "blue"}"#).is_err());
+    }
+}

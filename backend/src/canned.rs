@@ -1,0 +1,123 @@
+//! Canned replies: texts agents send often, with `{ticket_id}` and `{contact_name}` filled in per ticket.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::schema::canned_replies;
+use crate::db::{AnyConnection, StoreError, now};
+use crate::domain::{MAX_BODY_CHARS, TicketId};
+use crate::json::utc;
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = canned_replies)]
+pub struct CannedReply {
+    pub id: i64,
+    pub title: String,
+    /// May contain `{ticket_id}` and `{contact_name}`.
+    pub body: String,
+    #[serde(serialize_with = "utc")]
+    pub created_at: NaiveDateTime,
+    #[serde(serialize_with = "utc")]
+    pub updated_at: NaiveDateTime,
+}
+
+/// Fills a canned reply's placeholders for one ticket. An unknown contact name becomes empty text.
+pub fn render(body: &str, ticket_id: TicketId, contact_name: Option<&str>) -> String {
+    body.replace("{ticket_id}", &ticket_id.to_string()).replace("{contact_name}", contact_name.unwrap_or(""))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CannedReplyError {
+    #[error("canned reply not found")]
+    NotFound,
+    #[error("the title must be 1 to 100 characters")]
+    InvalidTitle,
+    #[error("the body must be 1 to {MAX_BODY_CHARS} characters")]
+    InvalidBody,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for CannedReplyError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+fn check_title(title: &str) -> Result<String, CannedReplyError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        return Err(CannedReplyError::InvalidTitle);
+    }
+    Ok(title.to_owned())
+}
+
+fn check_body(body: &str) -> Result<(), CannedReplyError> {
+    if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
+        return Err(CannedReplyError::InvalidBody);
+    }
+    Ok(())
+}
+
+pub fn list_canned_replies(conn: &mut AnyConnection) -> QueryResult<Vec<CannedReply>> {
+    canned_replies::table.order(canned_replies::title.asc()).select(CannedReply::as_select()).load(conn)
+}
+
+pub fn find_canned_reply(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<CannedReply>> {
+    Ok(canned_replies::table.filter(canned_replies::id.eq(id)).select(CannedReply::as_select()).load(conn)?.pop())
+}
+
+pub fn create_canned_reply(conn: &mut AnyConnection, title: &str, body: &str) -> Result<CannedReply, CannedReplyError> {
+    let title = check_title(title)?;
+    check_body(body)?;
+    let now = now();
+    let insert = diesel::insert_into(canned_replies::table).values((
+        canned_replies::title.eq(&title),
+        canned_replies::body.eq(body),
+        canned_replies::created_at.eq(now),
+        canned_replies::updated_at.eq(now),
+    ));
+    let id: i64 = crate::insert_returning_id!(conn, insert, canned_replies::id)?;
+    find_canned_reply(conn, id)?.ok_or(CannedReplyError::NotFound)
+}
+
+pub fn update_canned_reply(
+    conn: &mut AnyConnection,
+    id: i64,
+    title: Option<&str>,
+    body: Option<&str>,
+) -> Result<CannedReply, CannedReplyError> {
+    if find_canned_reply(conn, id)?.is_none() {
+        return Err(CannedReplyError::NotFound);
+    }
+    if let Some(title) = title {
+        let title = check_title(title)?;
+        diesel::update(canned_replies::table.find(id)).set(canned_replies::title.eq(title)).execute(conn)?;
+    }
+    if let Some(body) = body {
+        check_body(body)?;
+        diesel::update(canned_replies::table.find(id)).set(canned_replies::body.eq(body)).execute(conn)?;
+    }
+    diesel::update(canned_replies::table.find(id)).set(canned_replies::updated_at.eq(now())).execute(conn)?;
+    find_canned_reply(conn, id)?.ok_or(CannedReplyError::NotFound)
+}
+
+pub fn delete_canned_reply(conn: &mut AnyConnection, id: i64) -> Result<(), CannedReplyError> {
+    match diesel::delete(canned_replies::table.find(id)).execute(conn)? {
+        0 => Err(CannedReplyError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_per_ticket() {
+        assert_eq!(render("Hi {contact_name}, ticket {ticket_id}", TicketId(7), Some("Ana")), "Hi Ana, ticket 7");
+        assert_eq!(render("Hi {contact_name}!", TicketId(7), None), "Hi !");
+    }
+}

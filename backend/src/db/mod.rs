@@ -1,0 +1,283 @@
+//! Storage: one connection type over SQLite and PostgreSQL, a read pool, and a write path.
+//!
+//! Reads borrow a pooled connection on the blocking thread pool. Writes go through [`Database::write`]:
+//! on PostgreSQL each write is its own transaction on a pooled connection; on SQLite all writes funnel
+//! into one writer thread that commits them in groups (see [`writer`]), because SQLite has a single
+//! writer anyway and one durable fsync per group is what lets it take thousands of webhooks a second.
+
+pub mod schema;
+mod writer;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::{DatabaseSettings, DatabaseUrl};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Serialises migrations when several replicas start at once against one PostgreSQL database.
+const MIGRATION_LOCK_KEY: i64 = 0x0073_6d73_6465_736b; // "smsdesk" in ASCII
+
+/// Durability: WAL with `synchronous = FULL` fsyncs the log on every commit, so a webhook we answered
+/// survives a power cut, not only a crash of the process. The group commit pays for it.
+/// The page cache (32 MiB per connection) and memory-mapped reads keep hot index pages out of `pread`.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+     PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;";
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection, for the few queries diesel can only build for
+/// one backend at a time (`ON CONFLICT`, `FOR UPDATE SKIP LOCKED`).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+impl AnyConnection {
+    /// Runs an INSERT/UPDATE/DELETE on the concrete connection. Queries run through the multi-backend
+    /// wrapper render their whole SQL text on every execution (diesel's `SerializedQuery::walk_ast`);
+    /// on the concrete connection a cached statement is found by type alone. Used on hot paths.
+    pub fn execute_native<Q>(&mut self, query: Q) -> QueryResult<usize>
+    where
+        Q: RunQueryDsl<diesel::PgConnection>
+            + RunQueryDsl<diesel::SqliteConnection>
+            + diesel::query_dsl::methods::ExecuteDsl<diesel::PgConnection>
+            + diesel::query_dsl::methods::ExecuteDsl<diesel::SqliteConnection>,
+    {
+        match self {
+            Self::Postgresql(pg) => diesel::query_dsl::methods::ExecuteDsl::execute(query, pg),
+            Self::Sqlite(sqlite) => diesel::query_dsl::methods::ExecuteDsl::execute(query, sqlite),
+        }
+    }
+
+    /// Loads rows on the concrete connection; see [`AnyConnection::execute_native`].
+    pub fn load_native<'q, Q, U>(&mut self, query: Q) -> QueryResult<Vec<U>>
+    where
+        Q: RunQueryDsl<diesel::PgConnection>
+            + RunQueryDsl<diesel::SqliteConnection>
+            + diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>
+            + diesel::query_dsl::LoadQuery<'q, diesel::SqliteConnection, U>,
+    {
+        match self {
+            Self::Postgresql(pg) => query.load(pg),
+            Self::Sqlite(sqlite) => query.load(sqlite),
+        }
+    }
+}
+
+/// Runs an `insert_into(…)` statement and returns the new row's id: `RETURNING` on PostgreSQL,
+/// `last_insert_rowid()` on SQLite (where `RETURNING` makes SQLite build a temporary table per statement).
+#[macro_export]
+macro_rules! insert_returning_id {
+    ($conn:expr, $insert:expr, $id_column:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql(pg) => $insert.returning($id_column).get_result(pg),
+            $crate::db::AnyConnection::Sqlite(sqlite) => {
+                $insert.execute(sqlite).and_then(|_| $crate::db::sqlite_last_insert_id(sqlite))
+            }
+        }
+    };
+}
+
+diesel::define_sql_function! {
+    /// Lower case, for case-insensitive matching that behaves alike on both backends (PostgreSQL's LIKE is
+    /// case-sensitive, SQLite's is not).
+    fn lower(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+diesel::define_sql_function! {
+    /// SQLite's id of the row the connection inserted last.
+    fn last_insert_rowid() -> diesel::sql_types::BigInt;
+}
+
+/// The id SQLite gave the row this connection inserted last.
+pub fn sqlite_last_insert_id<Id>(conn: &mut diesel::SqliteConnection) -> QueryResult<Id>
+where
+    Id: diesel::deserialize::FromSql<diesel::sql_types::BigInt, diesel::sqlite::Sqlite>
+        + diesel::deserialize::FromSqlRow<diesel::sql_types::BigInt, diesel::sqlite::Sqlite>
+        + 'static,
+{
+    diesel::select(last_insert_rowid()).get_result(conn)
+}
+
+pub type DbPool = Pool<ConnectionManager<AnyConnection>>;
+
+/// Errors of the storage layer. Callers map them to an opaque 500; the text is for the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("could not connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("applying migrations failed: {0}")]
+    Migration(String),
+    #[error("commit failed: {0}")]
+    Commit(String),
+    #[error("the database writer has stopped")]
+    WriterStopped,
+    #[error("a database task panicked")]
+    TaskPanicked,
+}
+
+/// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision) so a value reads
+/// back exactly as written on both backends.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[derive(Clone)]
+pub struct Database {
+    pool: DbPool,
+    write_path: WritePath,
+}
+
+#[derive(Clone)]
+enum WritePath {
+    Postgres,
+    Sqlite(writer::SqliteWriter),
+}
+
+impl Database {
+    /// Connects, applies pending migrations and starts the write path.
+    pub fn connect(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        match &settings.url {
+            DatabaseUrl::Postgres(url) => {
+                // Establish the concrete type first: `AnyConnection::establish` hides the real error.
+                let mut conn = diesel::PgConnection::establish(url)?;
+                migrate_postgres(&mut conn)?;
+                let pool = build_pool(url, settings.pool_size, None)?;
+                Ok(Self { pool, write_path: WritePath::Postgres })
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_string_lossy().into_owned();
+                let mut conn = diesel::SqliteConnection::establish(&path)?;
+                // WAL lets readers work while the writer commits; the setting is stored in the file.
+                conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
+                // Checkpoints copy the log into the database file. Run inline on the writer (the default,
+                // every 1,000 pages), they stall every write waiting behind them; a separate thread does
+                // them without blocking, and the writer only steps in if the log grows far beyond that.
+                conn.batch_execute("PRAGMA wal_autocheckpoint = 16000; PRAGMA journal_size_limit = 67108864;")?;
+                let checkpointer = diesel::SqliteConnection::establish(&path)?;
+                let pool = build_pool(&path, settings.pool_size, Some(SqlitePragmas))?;
+                let writer = writer::SqliteWriter::start(AnyConnection::Sqlite(conn), checkpointer)?;
+                Ok(Self { pool, write_path: WritePath::Sqlite(writer) })
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.write_path, WritePath::Postgres)
+    }
+
+    /// Runs read-only queries on a pooled connection.
+    pub async fn read<T, E, F>(&self, query: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || {
+            let mut conn = pool.get().map_err(StoreError::from)?;
+            query(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `change` in a transaction and returns once it is durably committed. If `change` returns an
+    /// error, everything it wrote is rolled back and the error is returned.
+    pub async fn write<T, E, F>(&self, change: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        match &self.write_path {
+            WritePath::Sqlite(writer) => writer.submit(change).await,
+            WritePath::Postgres => {
+                let pool = self.pool.clone();
+                run_blocking(move || {
+                    let mut pooled = pool.get().map_err(StoreError::from)?;
+                    let conn: &mut AnyConnection = &mut pooled;
+                    conn.transaction(change)
+                })
+                .await
+            }
+        }
+    }
+
+    /// `SELECT 1` on a pooled connection: is the database reachable?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(StoreError::from)).await
+    }
+}
+
+/// Applies pending migrations without starting a server (`smsdesk migrate`).
+pub fn migrate(url: &DatabaseUrl) -> Result<(), StoreError> {
+    match url {
+        DatabaseUrl::Postgres(url) => migrate_postgres(&mut diesel::PgConnection::establish(url)?),
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+            conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+            conn.batch_execute(SQLITE_PRAGMAS)?;
+            conn.run_pending_migrations(SQLITE_MIGRATIONS).map(drop).map_err(|e| StoreError::Migration(e.to_string()))
+        }
+    }
+}
+
+fn migrate_postgres(conn: &mut diesel::PgConnection) -> Result<(), StoreError> {
+    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
+    let result =
+        conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop).map_err(|e| StoreError::Migration(e.to_string()));
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn)?;
+    result
+}
+
+fn build_pool(url: &str, size: u32, sqlite: Option<SqlitePragmas>) -> Result<DbPool, StoreError> {
+    let builder =
+        Pool::builder().max_size(size).min_idle(Some(size.min(4))).connection_timeout(Duration::from_secs(10));
+    let builder = match sqlite {
+        Some(pragmas) => builder.connection_customizer(Box::new(pragmas)),
+        None => builder,
+    };
+    Ok(builder.build(ConnectionManager::<AnyConnection>::new(url))?)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(SQLITE_PRAGMAS).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Runs blocking database work off the async executor, turning a panic into an error instead of
+/// tearing down the worker thread.
+async fn run_blocking<T, E, F>(work: F) -> Result<T, E>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work).await.map_err(|_| E::from(StoreError::TaskPanicked))?
+}

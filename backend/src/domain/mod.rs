@@ -1,0 +1,24 @@
+//! Values that are valid by construction: once a `PhoneNumber` or a `TicketStatus` exists, nobody
+//! downstream checks it again.
+
+mod body;
+mod email;
+mod ids;
+mod keyword;
+mod password;
+mod phone;
+mod search;
+mod segments;
+mod status;
+mod template;
+
+pub use body::{MAX_BODY_CHARS, MessageBody, MessageBodyError};
+pub use email::{EmailAddress, EmailError};
+pub use ids::{MessageId, TicketId, UserId};
+pub use keyword::OptKeyword;
+pub use password::{Password, PasswordError, PasswordHash, password_matches};
+pub use phone::{PhoneNumber, PhoneNumberError};
+pub use search::SearchQuery;
+pub use segments::{Encoding, SegmentCount, count_segments};
+pub use status::{DeliveryStatus, Direction, Provider, Role, TicketStatus, UnknownValue};
+pub use template::{ConfirmationTemplate, TemplateError};

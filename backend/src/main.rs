@@ -1,0 +1,161 @@
+//! The `smsdesk` command: the server and the admin commands that run beside it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use smsdesk::accounts::{AccountError, NewUser, add_user, create_token};
+use smsdesk::config::Settings;
+use smsdesk::db::{self, Database, StoreError, schema::users};
+use smsdesk::domain::{EmailAddress, Password, Role};
+use smsdesk::startup::{Application, openapi_json};
+
+#[derive(Parser)]
+#[command(name = "smsdesk", version, about = "An SMS help desk. Configuration comes from the environment and .env.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, webhooks and delivery worker (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document (the same as GET /api/openapi.json).
+    Openapi,
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Manage API tokens.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Read the user's password (at least 10 characters) from standard input, e.g. from a secrets manager.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create an API token for a user and print it (it is shown only this once; only its hash is stored).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "CRM sync".
+        #[arg(long, default_value = "command line")]
+        name: String,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    raw.parse().map_err(|_| "expected admin or agent".to_owned())
+}
+
+fn main() -> ExitCode {
+    // A missing .env is normal; a malformed one is worth stopping for.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("error: cannot read .env: {e}");
+        return ExitCode::FAILURE;
+    }
+    smsdesk::telemetry::init();
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", openapi_json());
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: bad configuration: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Openapi => Ok(()),
+        Command::Migrate => db::migrate(&settings.database.url).map_err(|e| e.to_string()),
+        Command::Users { command: UsersCommand::Add { email, name, role, password_stdin } } => {
+            add_user_command(&settings, &email, name, role, password_stdin)
+        }
+        Command::Tokens { command: TokensCommand::Create { email, name } } => {
+            let email = EmailAddress::parse(&email).map_err(|e| e.to_string());
+            email.and_then(|email| {
+                admin_write(&settings, move |conn| {
+                    let user_id: Option<smsdesk::domain::UserId> = {
+                        use diesel::prelude::*;
+                        users::table.filter(users::email.eq(email.as_str())).select(users::id).first(conn).optional()?
+                    };
+                    let user_id = user_id.ok_or(AccountError::NotFound)?;
+                    Ok(create_token(conn, user_id, &name)?.1)
+                })
+                .map(|token| println!("{}", token.plain_text))
+            })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn add_user_command(
+    settings: &Settings,
+    email: &str,
+    name: String,
+    role: Role,
+    password_stdin: bool,
+) -> Result<(), String> {
+    let email = EmailAddress::parse(email).map_err(|e| e.to_string())?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        let password = Password::parse(line.trim_end_matches(['\r', '\n']).to_owned()).map_err(|e| e.to_string())?;
+        Some(password.hash().map_err(|e| format!("cannot hash the password: {e}"))?)
+    } else {
+        None
+    };
+    let user = admin_write(settings, move |conn| add_user(conn, NewUser { email, name, role, password }))?;
+    eprintln!("added user {} ({})", user.id, user.email);
+    Ok(())
+}
+
+/// Runs one admin change through the same write path the server uses.
+fn admin_write<T: Send + 'static>(
+    settings: &Settings,
+    change: impl FnOnce(&mut db::AnyConnection) -> Result<T, AccountError> + Send + 'static,
+) -> Result<T, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let db = Database::connect(&settings.database).map_err(|e: StoreError| e.to_string())?;
+        db.write(change).await.map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,275 @@
+//! Builds the application: database, HTTP server with every route, and the background work (delivery,
+//! settings refresh, auto-close).
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::{ResourceDef, Server, ServerHandle};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use tokio::sync::watch;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::{self, ApiDoc};
+use crate::app_settings::{REFRESH_INTERVAL, SettingsCache};
+use crate::config::{PublicUrl, Settings};
+use crate::db::{Database, StoreError};
+use crate::delivery::{DeliveryWorker, OutboxSignal};
+use crate::domain::PhoneNumber;
+use crate::error::{ApiError, json_error, path_error, query_error, render_plain_error};
+use crate::gateways::SmsGateway;
+use crate::tickets::{close_inactive_tickets, index_new_messages};
+use crate::webhooks::messagebird_signature::MessageBirdSignature;
+use crate::webhooks::twilio_signature::TwilioSignature;
+
+/// Webhooks and API requests are small; anything bigger is refused with 413 before it is read whole.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How often new messages are added to SQLite's full-text index, and at most how many at a time.
+const SEARCH_INDEX_INTERVAL: Duration = Duration::from_millis(500);
+const SEARCH_INDEX_BATCH: i64 = 5_000;
+/// How often the auto-close rule runs, and how many tickets it closes per run.
+const AUTO_CLOSE_INTERVAL: Duration = Duration::from_secs(60);
+const AUTO_CLOSE_BATCH: i64 = 500;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Database,
+    pub public_url: PublicUrl,
+    /// Checks `X-Twilio-Signature`; `None` without `TWILIO_AUTH_TOKEN`.
+    pub twilio_signature: Option<TwilioSignature>,
+    /// Checks `MessageBird-Signature-JWT`; `None` without `MESSAGEBIRD_SIGNING_KEY`.
+    pub messagebird_signature: Option<MessageBirdSignature>,
+    pub messagebird_originator: Option<PhoneNumber>,
+    pub settings: SettingsCache,
+    pub outbox: OutboxSignal,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    worker: DeliveryWorker,
+    db: Database,
+    settings: SettingsCache,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// The OpenAPI document, generated from the handlers' annotations as the routes are wired.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut document) =
+        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(api::configure).split_for_parts();
+    api::complete(&mut document);
+    document
+}
+
+impl Application {
+    /// Connects to the database (applying migrations), binds the listener and prepares background work.
+    /// A `BIND_ADDR` with port 0 picks a free port: see [`Application::port`].
+    pub async fn build(config: Settings) -> Result<Self, StartupError> {
+        let database_settings = config.database.clone();
+        let db = tokio::task::spawn_blocking(move || {
+            // libphonenumber's metadata loads on first use (about a second of regex compiling): pay it now,
+            // not on the first customer's text.
+            let _ = PhoneNumber::parse("+14155550100");
+            Database::connect(&database_settings)
+        })
+        .await
+        .map_err(|_| StoreError::TaskPanicked)??;
+        let addr = config.bind_addr;
+        let bind_error = |source| StartupError::Bind { addr: addr.to_string(), source };
+        let listener = TcpListener::bind(addr).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+
+        let settings = SettingsCache::new(&config);
+        let effective = settings.refresh(&db).await?;
+        let twilio_signature = config.twilio_webhook.auth_token.as_ref().map(|t| TwilioSignature::new(t.expose()));
+        if effective.twilio_verify_signatures && twilio_signature.is_none() {
+            tracing::warn!("TWILIO_AUTH_TOKEN is not set: Twilio webhooks will be refused");
+        }
+        let messagebird_signature =
+            config.messagebird_webhook.signing_key.as_ref().map(|k| MessageBirdSignature::new(k.expose()));
+        if effective.messagebird_verify_signatures && messagebird_signature.is_none() {
+            tracing::warn!("MESSAGEBIRD_SIGNING_KEY is not set: MessageBird webhooks will be refused");
+        }
+        let outbox = OutboxSignal::default();
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            public_url: config.public_url.clone(),
+            twilio_signature,
+            messagebird_signature,
+            messagebird_originator: config.messagebird_webhook.originator.clone(),
+            settings: settings.clone(),
+            outbox: outbox.clone(),
+        });
+        let document = openapi();
+        let routes = web::Data::new(RouteTable::from_openapi(&document));
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(ErrorHandlers::new().default_handler(render_plain_error))
+                .app_data(state.clone())
+                .app_data(routes.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(json_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .into_utoipa_app()
+                // Before the /api scope, which would otherwise claim /api/docs/… as well.
+                .map(|app| {
+                    app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", document.clone()))
+                        .route("/api/docs", web::get().to(docs_redirect))
+                })
+                .configure(api::configure)
+                .into_app()
+                .default_service(web::to(unrouted))
+        })
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+
+        let gateway = SmsGateway::from_settings(&config.gateway, &config.public_url, config.delivery.send_timeout);
+        let worker = DeliveryWorker::new(db.clone(), gateway, config.delivery.clone(), outbox);
+        tracing::info!(%addr, port, gateway = config.gateway.name(), "smsdesk listening");
+        Ok(Self { port, server, worker, db, settings })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the HTTP server (and so the background work) from elsewhere, e.g. at the end of a test.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn database(&self) -> Database {
+        self.db.clone()
+    }
+
+    /// Serves until the server is stopped (SIGINT/SIGTERM), then lets in-flight deliveries finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(stopped.clone()));
+        let maintenance = tokio::spawn(maintain(self.db, self.settings, stopped));
+        let served = self.server.await;
+        let _ = stop.send(true);
+        let _ = worker.await;
+        let _ = maintenance.await;
+        served
+    }
+}
+
+/// Periodic work: reload settings other replicas may have changed, index new messages for search, close
+/// inactive tickets.
+async fn maintain(db: Database, settings: SettingsCache, mut stop: watch::Receiver<bool>) {
+    let mut refresh = tokio::time::interval(REFRESH_INTERVAL);
+    let mut search_index = tokio::time::interval(SEARCH_INDEX_INTERVAL);
+    let mut auto_close = tokio::time::interval(AUTO_CLOSE_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = search_index.tick(), if !db.is_postgres() => {
+                let indexed = db
+                    .write(|conn| index_new_messages(conn, SEARCH_INDEX_BATCH).map_err(StoreError::from))
+                    .await;
+                if let Err(e) = indexed {
+                    tracing::error!(error = %e, "could not add new messages to the search index");
+                }
+            }
+            _ = refresh.tick() => {
+                if let Err(e) = settings.refresh(&db).await {
+                    tracing::warn!(error = %e, "could not reload settings; keeping the previous ones");
+                }
+            }
+            _ = auto_close.tick() => {
+                let Some(idle) = settings.get().auto_close_after else { continue };
+                let closed = db
+                    .write(move |conn| close_inactive_tickets(conn, idle, AUTO_CLOSE_BATCH).map_err(StoreError::from))
+                    .await;
+                match closed {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(closed = n, "closed inactive tickets"),
+                    Err(e) => tracing::error!(error = %e, "auto-close failed"),
+                }
+            }
+        }
+    }
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/api/docs/")).finish()
+}
+
+/// Every documented path and its methods, to tell "no such endpoint" (404) from "wrong method" (405).
+struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
+
+impl RouteTable {
+    fn from_openapi(document: &utoipa::openapi::OpenApi) -> Self {
+        let routes = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (item.get.is_some(), Method::GET),
+                    (item.post.is_some(), Method::POST),
+                    (item.put.is_some(), Method::PUT),
+                    (item.patch.is_some(), Method::PATCH),
+                    (item.delete.is_some(), Method::DELETE),
+                ]
+                .into_iter()
+                .filter_map(|(present, method)| present.then_some(method))
+                .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        Self(routes)
+    }
+}
+
+impl RouteTable {
+    /// The methods a path accepts. A static path (`/api/tickets/counts`) wins over a template that also
+    /// matches it (`/api/tickets/{id}`), as in actix's own routing.
+    fn methods_for(&self, path: &str) -> Vec<&Method> {
+        let matching: Vec<&(ResourceDef, Vec<Method>)> = self.0.iter().filter(|(def, _)| def.is_match(path)).collect();
+        let exact = matching.iter().find(|(def, _)| def.pattern() == Some(path));
+        let mut methods: Vec<&Method> = match exact {
+            Some((_, methods)) => methods.iter().collect(),
+            None => matching.iter().flat_map(|(_, methods)| methods).collect(),
+        };
+        methods.dedup();
+        methods.sort_by_key(|m| m.as_str());
+        methods.dedup();
+        methods
+    }
+}
+
+async fn unrouted(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
+    let allowed = routes.methods_for(req.path());
+    if allowed.is_empty() {
+        return actix_web::ResponseError::error_response(&ApiError::not_found("No such endpoint."));
+    }
+    let allow = allowed.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+    let mut response = actix_web::ResponseError::error_response(&ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed here; use {allow}.", req.method()),
+    ));
+    if let Ok(value) = header::HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// The OpenAPI document as the server serves it, for tools that need it without a running server.
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_default()
+}

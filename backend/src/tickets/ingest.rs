@@ -1,0 +1,151 @@
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::{NewMessage, Origin, find_unclosed_ticket, insert_message, is_opted_out, open_ticket};
+use crate::app_settings::RuntimeSettings;
+use crate::db::schema::opt_outs;
+use crate::db::{AnyConnection, StoreError, now};
+use crate::domain::{MessageId, OptKeyword, PhoneNumber, Provider, TicketId, TicketStatus};
+use crate::on_backend;
+
+/// A text a customer sent us, as a gateway reported it.
+#[derive(Debug, Clone)]
+pub struct InboundSms {
+    pub provider: Provider,
+    /// The gateway's id for this message; `None` only for gateways that send none (MessageBird Flows).
+    pub provider_message_id: Option<String>,
+    pub from: PhoneNumber,
+    /// The number of ours the customer texted.
+    pub to: PhoneNumber,
+    pub body: String,
+    pub media_urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// The text joined the customer's unclosed ticket.
+    Appended { ticket_id: TicketId, message_id: MessageId },
+    /// The text opened a new ticket; `confirmation` is the queued automatic reply, if one was due.
+    Opened { ticket_id: TicketId, message_id: MessageId, confirmation: Option<MessageId> },
+    /// The gateway sent this message id before: nothing changed.
+    Duplicate,
+}
+
+impl IngestOutcome {
+    pub fn queued_outgoing(&self) -> bool {
+        matches!(self, Self::Opened { confirmation: Some(_), .. })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The gateway sent this message id before. Raised as an error so the transaction rolls back whatever
+    /// the attempt wrote; callers treat it as success.
+    #[error("message already stored")]
+    Duplicate,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DieselError> for IngestError {
+    fn from(e: DieselError) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// How often to retry opening a ticket when a concurrent transaction opens or closes the pair's ticket.
+const OPEN_TICKET_ATTEMPTS: usize = 3;
+
+/// Files an inbound text: joins the pair's unclosed ticket or opens a new one and queues the confirmation,
+/// and records STOP/START keywords. A message id seen before yields `Err(Duplicate)`, which rolls back
+/// everything it did. Runs inside the caller's transaction.
+pub fn ingest_inbound_sms(
+    conn: &mut AnyConnection,
+    sms: &InboundSms,
+    settings: &RuntimeSettings,
+) -> Result<IngestOutcome, IngestError> {
+    let customer = sms.from.as_str();
+    let channel = sms.to.as_str();
+    let keyword = OptKeyword::detect(&sms.body);
+    match keyword {
+        Some(OptKeyword::OptOut) => record_opt_out(conn, customer, channel)?,
+        Some(OptKeyword::OptIn) => {
+            diesel::delete(
+                opt_outs::table
+                    .filter(opt_outs::customer_number.eq(customer))
+                    .filter(opt_outs::channel_number.eq(channel)),
+            )
+            .execute(conn)?;
+        }
+        None => {}
+    }
+
+    let (ticket_id, opened, status) = join_or_open_ticket(conn, customer, channel)?;
+    let media_urls = (!sms.media_urls.is_empty()).then(|| serde_json::Value::from(sms.media_urls.clone()).to_string());
+    let message_id = insert_message(
+        conn,
+        NewMessage {
+            ticket_id,
+            origin: Origin::Customer,
+            internal: false,
+            body: &sms.body,
+            provider: Some(sms.provider.as_str()),
+            provider_message_id: sms.provider_message_id.as_deref(),
+            media_urls,
+            // A customer's text puts a pending ticket (waiting on them) back in the queue.
+            ticket_status: (status == TicketStatus::Pending).then_some(TicketStatus::Open),
+        },
+    )
+    .map_err(|e| match e {
+        // Checking first would cost every new text a query; a retried webhook is rare.
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => IngestError::Duplicate,
+        other => other.into(),
+    })?;
+
+    if !opened {
+        return Ok(IngestOutcome::Appended { ticket_id, message_id });
+    }
+    // Never answer STOP, and never text a number that has opted out of this number of ours.
+    let confirmation = if keyword == Some(OptKeyword::OptOut) || is_opted_out(conn, customer, channel)? {
+        None
+    } else {
+        Some(insert_message(
+            conn,
+            NewMessage {
+                ticket_id,
+                origin: Origin::Automatic,
+                internal: false,
+                body: &settings.confirmation(ticket_id),
+                provider: None,
+                provider_message_id: None,
+                media_urls: None,
+                ticket_status: None,
+            },
+        )?)
+    };
+    Ok(IngestOutcome::Opened { ticket_id, message_id, confirmation })
+}
+
+fn record_opt_out(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<()> {
+    let row =
+        (opt_outs::customer_number.eq(customer), opt_outs::channel_number.eq(channel), opt_outs::created_at.eq(now()));
+    on_backend!(conn, |c| diesel::insert_into(opt_outs::table).values(row).on_conflict_do_nothing().execute(c))?;
+    Ok(())
+}
+
+/// The pair's unclosed ticket (locked), or a newly opened one: its id, whether it was opened now, its status.
+pub(super) fn join_or_open_ticket(
+    conn: &mut AnyConnection,
+    customer: &str,
+    channel: &str,
+) -> QueryResult<(TicketId, bool, TicketStatus)> {
+    for _ in 0..OPEN_TICKET_ATTEMPTS {
+        if let Some((id, status)) = find_unclosed_ticket(conn, customer, channel)? {
+            return Ok((id, false, status));
+        }
+        if let Some(id) = open_ticket(conn, customer, channel)? {
+            return Ok((id, true, TicketStatus::Open));
+        }
+    }
+    Err(DieselError::RollbackTransaction)
+}

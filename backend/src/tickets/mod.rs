@@ -1,0 +1,253 @@
+//! The ticket rules: an inbound text joins its number's unclosed ticket or opens one (with a confirmation);
+//! agents reply, leave notes, assign and change status; a closed ticket stays closed.
+//!
+//! Every function here takes a connection inside a transaction opened by the caller
+//! ([`crate::db::Database::write`]), so each rule is applied atomically.
+
+mod auto_close;
+mod ingest;
+mod models;
+mod queries;
+mod search_index;
+mod work;
+
+pub use auto_close::close_inactive_tickets;
+pub use ingest::{InboundSms, IngestError, IngestOutcome, ingest_inbound_sms};
+pub use models::{ContactRef, LastMessage, Message, MessageView, Ticket};
+pub use queries::{
+    AssigneeFilter, ChangeStamp, MessageCursor, MessageFilter, MessagePage, TicketCounts, TicketCursor, TicketFilter,
+    TicketPage, find_ticket, list_stamp, list_tickets, thread, thread_stamp, ticket_counts,
+};
+pub use search_index::index_new_messages;
+pub use work::{
+    Conversation, Draft, StartConversationError, TicketChange, TicketError, mark_read, post_message, retry_message,
+    start_conversation, update_ticket,
+};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{contacts, messages, opt_outs, outbox, tickets};
+use crate::db::{AnyConnection, now};
+use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus, UserId};
+
+/// How much of a message the ticket list shows.
+const PREVIEW_CHARS: usize = 160;
+
+/// Whether the customer has opted out of texts from this number of ours.
+pub(crate) fn is_opted_out(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<bool> {
+    let found = conn.load_native::<_, bool>(diesel::select(diesel::dsl::exists(
+        opt_outs::table.filter(opt_outs::customer_number.eq(customer)).filter(opt_outs::channel_number.eq(channel)),
+    )))?;
+    Ok(found.first() == Some(&true))
+}
+
+/// The pair's unclosed ticket and its status, locked until the transaction ends on PostgreSQL (so a close
+/// cannot slip in between); SQLite's single writer already runs write transactions one at a time.
+fn find_unclosed_ticket(
+    conn: &mut AnyConnection,
+    customer: &str,
+    channel: &str,
+) -> QueryResult<Option<(TicketId, TicketStatus)>> {
+    // The partial unique index guarantees at most one row, so there is no LIMIT: SQLite re-plans a statement
+    // with a bound LIMIT on every execution.
+    let query = tickets::table
+        .filter(tickets::customer_number.eq(customer))
+        .filter(tickets::channel_number.eq(channel))
+        .filter(TicketIsUnclosed)
+        .select((tickets::id, tickets::status));
+    let mut found: Vec<(TicketId, TicketStatus)> = match conn {
+        AnyConnection::Postgresql(pg) => query.for_update().load(pg)?,
+        AnyConnection::Sqlite(sqlite) => query.load(sqlite)?,
+    };
+    Ok(found.pop())
+}
+
+/// Opens a ticket for the pair unless a concurrent transaction just did; `None` then (the caller looks again).
+fn open_ticket(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<Option<TicketId>> {
+    let contact_id = contact_for_number(conn, customer)?;
+    let now = now();
+    let row = (
+        tickets::customer_number.eq(customer),
+        tickets::channel_number.eq(channel),
+        tickets::status.eq(TicketStatus::Open),
+        tickets::contact_id.eq(contact_id),
+        tickets::created_at.eq(now),
+        tickets::updated_at.eq(now),
+    );
+    // The partial unique index makes a concurrent opener (another replica) win or lose cleanly: the loser
+    // inserts nothing and joins the winner's ticket.
+    match conn {
+        AnyConnection::Postgresql(pg) => diesel::insert_into(tickets::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(tickets::id)
+            .get_result(pg)
+            .optional(),
+        AnyConnection::Sqlite(sqlite) => {
+            let inserted = diesel::insert_into(tickets::table).values(row).on_conflict_do_nothing().execute(sqlite)?;
+            if inserted == 1 { Ok(Some(crate::db::sqlite_last_insert_id(sqlite)?)) } else { Ok(None) }
+        }
+    }
+}
+
+/// The contact for a phone number, created on first contact.
+pub(crate) fn contact_for_number(conn: &mut AnyConnection, phone_number: &str) -> QueryResult<i64> {
+    let now = now();
+    let row = (contacts::phone_number.eq(phone_number), contacts::created_at.eq(now), contacts::updated_at.eq(now));
+    crate::on_backend!(conn, |c| diesel::insert_into(contacts::table).values(row).on_conflict_do_nothing().execute(c))?;
+    // phone_number is unique: no LIMIT (a bound LIMIT makes SQLite re-plan the statement every time).
+    conn.load_native::<_, i64>(contacts::table.filter(contacts::phone_number.eq(phone_number)).select(contacts::id))?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+/// Who or what wrote a message: decides whether the list's preview and unread marker follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Customer,
+    Agent(UserId),
+    /// An automatic message, such as the confirmation of a new ticket.
+    Automatic,
+}
+
+/// A message row to insert; outgoing customer-visible ones are also queued in the outbox.
+struct NewMessage<'a> {
+    ticket_id: TicketId,
+    origin: Origin,
+    internal: bool,
+    body: &'a str,
+    provider: Option<&'a str>,
+    provider_message_id: Option<&'a str>,
+    media_urls: Option<String>,
+    /// The status the ticket takes (a customer text reopens a pending ticket).
+    ticket_status: Option<TicketStatus>,
+}
+
+/// Inserts a message, queues it for delivery if it goes to the customer, and updates what the ticket list
+/// shows about the ticket, all in the caller's transaction.
+fn insert_message(conn: &mut AnyConnection, message: NewMessage<'_>) -> QueryResult<MessageId> {
+    let now = now();
+    let direction = if message.origin == Origin::Customer { Direction::Inbound } else { Direction::Outbound };
+    let author_id = match message.origin {
+        Origin::Agent(user) => Some(user),
+        Origin::Customer | Origin::Automatic => None,
+    };
+    let queued_for_delivery = direction == Direction::Outbound && !message.internal;
+    let delivery_status = queued_for_delivery.then_some(DeliveryStatus::Queued);
+    let row = || {
+        (
+            messages::ticket_id.eq(message.ticket_id),
+            messages::direction.eq(direction),
+            messages::internal.eq(message.internal),
+            messages::body.eq(message.body),
+            messages::author_id.eq(author_id),
+            messages::provider.eq(message.provider),
+            messages::provider_message_id.eq(message.provider_message_id),
+            messages::delivery_status.eq(delivery_status),
+            messages::media_urls.eq(message.media_urls.as_deref()),
+            messages::created_at.eq(now),
+            messages::updated_at.eq(now),
+        )
+    };
+    let id: MessageId =
+        crate::insert_returning_id!(conn, diesel::insert_into(messages::table).values(row()), messages::id)?;
+    if queued_for_delivery {
+        conn.execute_native(diesel::insert_into(outbox::table).values((
+            outbox::message_id.eq(id),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+        )))?;
+    }
+    let from_a_person = !message.internal && message.origin != Origin::Automatic;
+    conn.execute_native(RecordMessageOnTicket {
+        ticket_id: message.ticket_id,
+        at: now,
+        preview: from_a_person.then(|| message.body.chars().take(PREVIEW_CHARS).collect()),
+        direction: from_a_person.then_some(direction),
+        inbound_id: (message.origin == Origin::Customer).then_some(id),
+    })?;
+    if let Some(status) = message.ticket_status {
+        // Only when the status really changes: setting it at all rewrites every index that involves it.
+        conn.execute_native(
+            diesel::update(tickets::table.find(message.ticket_id).filter(tickets::status.ne(status)))
+                .set(tickets::status.eq(status)),
+        )?;
+    }
+    Ok(id)
+}
+
+/// The ticket bookkeeping every new message does, as one statement that is the same text whatever the
+/// message (NULL binds keep a column as it is), so SQLite prepares it once. diesel never caches its own UPDATE
+/// statements, and this one runs for every message.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct RecordMessageOnTicket {
+    ticket_id: TicketId,
+    at: NaiveDateTime,
+    preview: Option<String>,
+    direction: Option<Direction>,
+    inbound_id: Option<MessageId>,
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for RecordMessageOnTicket
+where
+    DB: diesel::backend::Backend,
+    TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        out.push_sql("UPDATE tickets SET message_count = message_count + 1, updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", last_message_preview = COALESCE(");
+        out.push_bind_param::<Nullable<Text>, _>(&self.preview)?;
+        out.push_sql(", last_message_preview), last_message_direction = COALESCE(");
+        out.push_bind_param::<Nullable<Text>, _>(&self.direction)?;
+        out.push_sql(", last_message_direction), last_message_at = CASE WHEN ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.direction)?;
+        out.push_sql(" IS NULL THEN last_message_at ELSE ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(" END, last_inbound_message_id = COALESCE(");
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.inbound_id)?;
+        out.push_sql(", last_inbound_message_id) WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for RecordMessageOnTicket {}
+
+/// Locks the ticket row until the transaction ends, so a reply and a close of the same ticket cannot
+/// interleave. SQLite needs no lock: its single writer already runs write transactions one at a time.
+fn lock_ticket(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        tickets::table.find(ticket_id).select(tickets::id).for_update().load::<TicketId>(pg)?;
+    }
+    Ok(())
+}
+
+/// `tickets.status <> 'closed'`, written into the SQL rather than bound: only then can SQLite match the
+/// partial unique index (`WHERE status <> 'closed'`) when it prepares the statement, instead of planning
+/// it anew on every execution. A unit struct with a static query id keeps the statement cacheable.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub(crate) struct TicketIsUnclosed;
+
+impl diesel::Expression for TicketIsUnclosed {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for TicketIsUnclosed {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("tickets.status <> 'closed'");
+        Ok(())
+    }
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for TicketIsUnclosed where tickets::status: diesel::AppearsOnTable<QS> {}
+impl<QS> diesel::SelectableExpression<QS> for TicketIsUnclosed where tickets::status: diesel::SelectableExpression<QS> {}
+impl diesel::expression::ValidGrouping<()> for TicketIsUnclosed {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}

@@ -1,0 +1,401 @@
+//! Reading tickets and threads, with change cursors and the change stamps behind the API's ETags.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::{TicketRow, tickets_seen_by};
+use super::{Message, Ticket, TicketIsUnclosed};
+use crate::db::schema::{contacts, messages, ticket_reads, tickets};
+use crate::db::{AnyConnection, MultiBackend};
+use crate::domain::{MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
+
+/// Change cursors look this far back: PostgreSQL can make concurrent commits visible out of timestamp order,
+/// and clocks step. Clients merge what they receive by id, so seeing a change twice is harmless.
+const CHANGE_OVERLAP: Duration = Duration::from_secs(2);
+
+fn overlap_before(at: NaiveDateTime) -> NaiveDateTime {
+    at - chrono::Duration::from_std(CHANGE_OVERLAP).unwrap_or_default()
+}
+
+pub fn find_ticket(conn: &mut AnyConnection, id: TicketId, viewer: UserId) -> QueryResult<Option<Ticket>> {
+    let mut rows: Vec<TicketRow> =
+        tickets_seen_by(viewer).filter(tickets::id.eq(id)).select(TicketRow::as_select()).load(conn)?;
+    Ok(rows.pop().map(Ticket::from))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Nobody,
+    User(UserId),
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketFilter {
+    pub viewer: UserId,
+    /// `None` lists every status.
+    pub statuses: Option<Vec<TicketStatus>>,
+    pub assignee: Option<AssigneeFilter>,
+    pub customer_number: Option<PhoneNumber>,
+    pub search: Option<SearchQuery>,
+    /// Only tickets changed since then (with [`CHANGE_OVERLAP`]).
+    pub updated_since: Option<NaiveDateTime>,
+    pub after: Option<TicketCursor>,
+    pub limit: i64,
+}
+
+/// Position in the newest-activity-first order: the last ticket of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketCursor {
+    updated_at: NaiveDateTime,
+    id: TicketId,
+}
+
+const CURSOR_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
+
+impl TicketCursor {
+    /// Opaque to clients: base64url of `<timestamp>|<id>`.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.updated_at.format(CURSOR_TIME_FORMAT), self.id))
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (updated_at, id) = decode_position(raw)?;
+        Some(Self { updated_at, id: TicketId(id) })
+    }
+}
+
+fn decode_position(raw: &str) -> Option<(NaiveDateTime, i64)> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let (time, id) = text.split_once('|')?;
+    Some((NaiveDateTime::parse_from_str(time, CURSOR_TIME_FORMAT).ok()?, id.parse().ok()?))
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    /// Present when more tickets follow.
+    pub next: Option<TicketCursor>,
+}
+
+/// Tickets with the newest activity first, a page at a time (keyset pagination: stable while tickets
+/// change, and as fast on page 1000 as on page 1).
+pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryResult<TicketPage> {
+    let mut query = tickets_seen_by(filter.viewer).select(TicketRow::as_select()).into_boxed::<MultiBackend>();
+    match filter.statuses.as_deref() {
+        None => {}
+        Some([status]) => query = query.filter(tickets::status.eq(*status)),
+        Some(statuses) if is_unclosed(statuses) => query = query.filter(TicketIsUnclosed),
+        Some(statuses) => query = query.filter(tickets::status.eq_any(statuses.to_vec())),
+    }
+    match filter.assignee {
+        None => {}
+        Some(AssigneeFilter::Nobody) => query = query.filter(tickets::assignee_id.is_null()),
+        Some(AssigneeFilter::User(user)) => query = query.filter(tickets::assignee_id.eq(user)),
+    }
+    if let Some(number) = &filter.customer_number {
+        query = query.filter(tickets::customer_number.eq(number.as_str()));
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(MatchesSearch::new(search));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(tickets::updated_at.gt(overlap_before(since)));
+    }
+    if let Some(after) = &filter.after {
+        query = query.filter(
+            tickets::updated_at
+                .lt(after.updated_at)
+                .or(tickets::updated_at.eq(after.updated_at).and(tickets::id.lt(after.id))),
+        );
+    }
+    let mut rows: Vec<TicketRow> =
+        query.order((tickets::updated_at.desc(), tickets::id.desc())).limit(filter.limit + 1).load(conn)?;
+    let more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit.max(0) as usize);
+    let tickets: Vec<Ticket> = rows.into_iter().map(Ticket::from).collect();
+    let next = if more { tickets.last().map(|t| TicketCursor { updated_at: t.updated_at, id: t.id }) } else { None };
+    Ok(TicketPage { tickets, next })
+}
+
+fn is_unclosed(statuses: &[TicketStatus]) -> bool {
+    statuses.len() == 2 && statuses.contains(&TicketStatus::Open) && statuses.contains(&TicketStatus::Pending)
+}
+
+/// The ticket matches a search: its customer's number, its contact's name or any of its messages' bodies
+/// (full-text: FTS5 on SQLite, a GIN tsvector index on PostgreSQL). Holds the rendered patterns because
+/// diesel binds parameters by reference.
+#[derive(Debug, Clone)]
+struct MatchesSearch {
+    name_pattern: String,
+    number_pattern: Option<String>,
+    fts5: Option<String>,
+    tsquery: Option<String>,
+}
+
+impl MatchesSearch {
+    fn new(search: &SearchQuery) -> Self {
+        Self {
+            name_pattern: search.contains_pattern(),
+            number_pattern: search.number_pattern(),
+            fts5: search.fts5(),
+            tsquery: search.tsquery(),
+        }
+    }
+
+    /// The parts both backends share: name and number matches.
+    fn walk_common<'b, DB>(
+        &'b self,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, DB>,
+        like: &str,
+    ) -> QueryResult<()>
+    where
+        DB: diesel::backend::Backend,
+        String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    {
+        out.push_sql("(tickets.contact_id IN (SELECT id FROM contacts WHERE name ");
+        out.push_sql(like);
+        out.push_sql(" ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.name_pattern)?;
+        out.push_sql(" ESCAPE '\\')");
+        if let Some(number) = &self.number_pattern {
+            out.push_sql(" OR tickets.customer_number LIKE ");
+            out.push_bind_param::<diesel::sql_types::Text, _>(number)?;
+        }
+        Ok(())
+    }
+}
+
+impl diesel::Expression for MatchesSearch {
+    type SqlType = diesel::sql_types::Bool;
+}
+impl<QS> diesel::AppearsOnTable<QS> for MatchesSearch where tickets::id: diesel::AppearsOnTable<QS> {}
+impl diesel::expression::ValidGrouping<()> for MatchesSearch {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+impl diesel::query_builder::QueryId for MatchesSearch {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for MatchesSearch {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        self.walk_common(&mut out, "LIKE")?;
+        if let Some(fts) = &self.fts5 {
+            out.push_sql(
+                " OR tickets.id IN (SELECT m.ticket_id FROM messages m WHERE m.id IN \
+                 (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ",
+            );
+            out.push_bind_param::<diesel::sql_types::Text, _>(fts)?;
+            out.push_sql("))");
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for MatchesSearch {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        self.walk_common(&mut out, "ILIKE")?;
+        if let Some(tsquery) = &self.tsquery {
+            out.push_sql(
+                " OR tickets.id IN (SELECT m.ticket_id FROM messages m WHERE \
+                 to_tsvector('simple', m.body) @@ to_tsquery('simple', ",
+            );
+            out.push_bind_param::<diesel::sql_types::Text, _>(tsquery)?;
+            out.push_sql("))");
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<MultiBackend> for MatchesSearch {
+    fn walk_ast<'b>(&'b self, pass: diesel::query_builder::AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        MultiBackend::walk_variant_ast(self, pass)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MessageFilter {
+    pub ticket_id: TicketId,
+    /// Only messages created or changed after this position (with [`CHANGE_OVERLAP`]).
+    pub after: Option<MessageCursor>,
+}
+
+/// A position in a thread's changes: the `(updated_at, id)` of the last change a client has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageCursor {
+    updated_at: NaiveDateTime,
+    id: MessageId,
+}
+
+impl MessageCursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.updated_at.format(CURSOR_TIME_FORMAT), self.id))
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (updated_at, id) = decode_position(raw)?;
+        Some(Self { updated_at, id: MessageId(id) })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    /// Oldest first.
+    pub messages: Vec<Message>,
+    /// Where the next poll continues: the newest change returned (or the one passed in).
+    pub cursor: Option<MessageCursor>,
+}
+
+/// A ticket's messages, oldest first; with `after`, only those created or changed since.
+pub fn thread(conn: &mut AnyConnection, filter: &MessageFilter) -> QueryResult<MessagePage> {
+    let base = messages::table.filter(messages::ticket_id.eq(filter.ticket_id)).select(Message::as_select());
+    let messages: Vec<Message> = match &filter.after {
+        None => base.order(messages::id.asc()).load(conn)?,
+        Some(after) => base
+            .filter(messages::updated_at.gt(overlap_before(after.updated_at)))
+            .order(messages::id.asc())
+            .load(conn)?,
+    };
+    let newest = messages
+        .iter()
+        .map(|m| MessageCursor { updated_at: m.updated_at, id: m.id })
+        .max_by(|a, b| (a.updated_at, a.id).cmp(&(b.updated_at, b.id)));
+    let cursor = match (newest, &filter.after) {
+        (Some(newest), Some(after)) if (after.updated_at, after.id) > (newest.updated_at, newest.id) => {
+            Some(after.clone())
+        }
+        (Some(newest), _) => Some(newest),
+        (None, after) => after.clone(),
+    };
+    Ok(MessagePage { messages, cursor })
+}
+
+/// What an ETag is computed from: a few indexed maxima that move whenever the answer could change.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChangeStamp(Vec<String>);
+
+impl ChangeStamp {
+    pub fn parts(&self) -> &[String] {
+        &self.0
+    }
+}
+
+fn stamp_part(value: Option<NaiveDateTime>) -> String {
+    value.map(|v| v.format(CURSOR_TIME_FORMAT).to_string()).unwrap_or_default()
+}
+
+/// The change stamp of every ticket list the viewer can ask for: the newest ticket and contact changes and
+/// the viewer's newest read marker, in one query of index lookups.
+pub fn list_stamp(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<ChangeStamp> {
+    let (tickets_changed, contacts_changed, read): (
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    ) = diesel::select((
+        tickets::table.select(diesel::dsl::max(tickets::updated_at)).single_value().assume_not_null().nullable(),
+        contacts::table.select(diesel::dsl::max(contacts::updated_at)).single_value().assume_not_null().nullable(),
+        ticket_reads::table
+            .filter(ticket_reads::user_id.eq(viewer))
+            .select(diesel::dsl::max(ticket_reads::read_at))
+            .single_value()
+            .assume_not_null()
+            .nullable(),
+    ))
+    .get_result(conn)?;
+    let newest = tickets_changed.max(contacts_changed).max(read);
+    Ok(ChangeStamp(vec![
+        stamp_part(tickets_changed),
+        stamp_part(contacts_changed),
+        stamp_part(read),
+        settling_part(conn, newest),
+    ]))
+}
+
+/// The change stamp of one ticket's thread: its message count and newest message change.
+pub fn thread_stamp(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResult<ChangeStamp> {
+    let (count, changed): (i64, Option<NaiveDateTime>) = diesel::select((
+        messages::table.filter(messages::ticket_id.eq(ticket_id)).count().single_value().assume_not_null(),
+        messages::table
+            .filter(messages::ticket_id.eq(ticket_id))
+            .select(diesel::dsl::max(messages::updated_at))
+            .single_value()
+            .assume_not_null()
+            .nullable(),
+    ))
+    .get_result(conn)?;
+    Ok(ChangeStamp(vec![count.to_string(), stamp_part(changed), settling_part(conn, Some(changed).flatten())]))
+}
+
+/// PostgreSQL commits concurrent transactions in any order, so a change stamped a little before the newest
+/// one can become visible after it without moving any maximum. While the newest change is younger than
+/// `CHANGE_OVERLAP` (the bound the change cursors rely on too), the stamp carries the current time, so no
+/// two polls share an ETag until the data has settled. SQLite commits in timestamp order through one writer.
+fn settling_part(conn: &AnyConnection, newest: Option<NaiveDateTime>) -> String {
+    let now = crate::db::now();
+    match (conn, newest) {
+        (AnyConnection::Postgresql(_), Some(newest)) if newest > overlap_before(now) => stamp_part(Some(now)),
+        _ => String::new(),
+    }
+}
+
+/// The numbers behind the queue's tabs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct TicketCounts {
+    pub open: i64,
+    pub pending: i64,
+    /// Unclosed tickets assigned to the viewer.
+    pub mine: i64,
+    /// Unclosed tickets assigned to nobody.
+    pub unassigned: i64,
+    /// Unclosed tickets with customer texts the viewer has not read.
+    pub unread_mine: i64,
+}
+
+pub fn ticket_counts(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<TicketCounts> {
+    let by_status = |conn: &mut AnyConnection, status: TicketStatus| -> QueryResult<i64> {
+        tickets::table.filter(tickets::status.eq(status)).count().get_result(conn)
+    };
+    let open = by_status(conn, TicketStatus::Open)?;
+    let pending = by_status(conn, TicketStatus::Pending)?;
+    let mine: i64 =
+        tickets::table.filter(tickets::assignee_id.eq(viewer)).filter(TicketIsUnclosed).count().get_result(conn)?;
+    let unassigned: i64 =
+        tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsUnclosed).count().get_result(conn)?;
+    let unread_mine: i64 = tickets_seen_by(viewer)
+        .filter(tickets::assignee_id.eq(viewer))
+        .filter(TicketIsUnclosed)
+        .filter(tickets::last_inbound_message_id.gt(ticket_reads::last_read_message_id.nullable()).or(
+            ticket_reads::last_read_message_id.nullable().is_null().and(tickets::last_inbound_message_id.is_not_null()),
+        ))
+        .count()
+        .get_result(conn)?;
+    Ok(TicketCounts { open, pending, mine, unassigned, unread_mine })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_rejected() {
+        let cursor = TicketCursor {
+            updated_at: NaiveDateTime::parse_from_str("2026-11-21T10:11:12.123456", CURSOR_TIME_FORMAT).unwrap(),
+            id: TicketId(42),
+        };
+        assert_eq!(TicketCursor::decode(&cursor.encode()), Some(cursor));
+        for garbage in ["", "!!", "bm9wZQ", &URL_SAFE_NO_PAD.encode("2026-11-21|x")] {
+            assert_eq!(TicketCursor::decode(garbage), None, "{garbage}");
+        }
+    }
+}

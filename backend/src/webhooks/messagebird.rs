@@ -1,0 +1,155 @@
+//! `POST /webhooks/messagebird` (incoming SMS, form or JSON) and `GET /webhooks/messagebird/status`
+//! (delivery reports).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+
+use super::messagebird_signature::MESSAGEBIRD_SIGNATURE_HEADER;
+use super::{called_url, file_inbound_sms, form_params, gateway_number, param, required};
+use crate::api::ErrorBody;
+use crate::db::StoreError;
+use crate::delivery::{DeliveryReport, record_delivery_report};
+use crate::domain::{DeliveryStatus, Provider};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::tickets::InboundSms;
+
+/// Refuses a request unless its `MessageBird-Signature-JWT` is valid, or an admin turned checking off.
+fn check_signature(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(), ApiError> {
+    if !state.settings.get().messagebird_verify_signatures {
+        return Ok(());
+    }
+    let Some(verifier) = &state.messagebird_signature else {
+        return Err(ApiError::forbidden(
+            "webhook_not_configured",
+            "MessageBird webhooks are refused: set MESSAGEBIRD_SIGNING_KEY so their signatures can be checked.",
+        ));
+    };
+    let jwt =
+        req.headers().get(MESSAGEBIRD_SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            ApiError::forbidden("invalid_signature", "The MessageBird-Signature-JWT header is missing.")
+        })?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    verifier
+        .verify(jwt, &called_url(req, &state.public_url), body, now)
+        .map_err(|e| ApiError::forbidden("invalid_signature", format!("The MessageBird signature is not valid: {e}")))
+}
+
+/// An SMS from a customer (MessageBird's inbound webhook or a Flow's "Call HTTP endpoint"); form or JSON with
+/// `originator`, `payload` or `body`, `recipient` (optional for Flows) and `id`.
+#[utoipa::path(
+    operation_id = "receive_messagebird_sms",
+    tag = "webhooks",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "originator, payload or body, recipient, id (also accepted as JSON)"),
+    params(("MessageBird-Signature-JWT" = String, Header)),
+    responses(
+        (status = 200, description = "Stored (or already stored)", content_type = "text/plain", body = String),
+        (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+#[post("/webhooks/messagebird")]
+pub async fn receive_sms(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    check_signature(&state, &req, &body)?;
+    let fields = if is_json(&req) { json_fields(&body)? } else { form_params(&body)? };
+    let recipient = match param(&fields, "recipient") {
+        Some(raw) => gateway_number(raw, "recipient")?,
+        // Flow webhooks do not say which number was texted: it is ours.
+        None => state.messagebird_originator.clone().ok_or_else(|| {
+            ApiError::bad_request(
+                "missing_field",
+                "The webhook has no recipient; set MESSAGEBIRD_ORIGINATOR to file texts from Flows.",
+            )
+        })?,
+    };
+    let sms = InboundSms {
+        provider: Provider::MessageBird,
+        provider_message_id: param(&fields, "id").map(str::to_owned),
+        from: gateway_number(required(&fields, "originator")?, "originator")?,
+        to: recipient,
+        body: param(&fields, "payload").or_else(|| param(&fields, "body")).unwrap_or_default().to_owned(),
+        media_urls: Vec::new(),
+    };
+    file_inbound_sms(&state, sms).await?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("OK"))
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"))
+}
+
+/// A JSON object's top-level fields as strings (MessageBird may send numbers unquoted).
+fn json_fields(body: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not a JSON object: {e}")))?;
+    Ok(object
+        .into_iter()
+        .filter_map(|(key, value)| match value {
+            serde_json::Value::String(s) => Some((key, s)),
+            serde_json::Value::Number(n) => Some((key, n.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
+/// A delivery report (MessageBird calls the message's `reportUrl` with query parameters `id`, `status`,
+/// `statusErrorCode`, …).
+#[utoipa::path(
+    operation_id = "receive_messagebird_status",
+    tag = "webhooks",
+    params(("MessageBird-Signature-JWT" = String, Header), ("id" = String, Query), ("status" = String, Query)),
+    responses((status = 200, description = "Recorded", content_type = "text/plain", body = String), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+#[get("/webhooks/messagebird/status")]
+pub async fn receive_status_get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    receive_status(req, web::Bytes::new(), state).await
+}
+
+/// The same delivery report, for accounts set up to POST it.
+#[utoipa::path(
+    operation_id = "receive_messagebird_status_post",
+    tag = "webhooks",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "Usually empty: the report is in the query string"),
+    params(("MessageBird-Signature-JWT" = String, Header), ("id" = String, Query), ("status" = String, Query)),
+    responses((status = 200, description = "Recorded", content_type = "text/plain", body = String), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+#[post("/webhooks/messagebird/status")]
+pub async fn receive_status_post(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    receive_status(req, body, state).await
+}
+
+async fn receive_status(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    check_signature(&state, &req, &body)?;
+    let params = form_params(req.query_string().as_bytes())?;
+    let id = required(&params, "id")?;
+    let reported = required(&params, "status")?;
+    if let Some(status) = DeliveryStatus::from_messagebird(reported) {
+        let report = DeliveryReport {
+            provider: Provider::MessageBird,
+            provider_message_id: id.to_owned(),
+            status,
+            error_code: param(&params, "statusErrorCode").filter(|c| *c != "0").map(str::to_owned),
+        };
+        state.db.write(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain").body("OK"))
+}

@@ -1,0 +1,150 @@
+//! Integration tests: each starts the real server on a free port with a stand-in SMS gateway (a real HTTP
+//! server on 127.0.0.1 that records what it receives) and talks HTTP to both.
+//!
+//! Every test runs twice: on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set (each test makes
+//! and drops its own database). Without it the PostgreSQL runs are reported as ignored; if it is set but
+//! the server cannot be reached, the run fails.
+
+mod helpers;
+
+mod access;
+mod api_tickets;
+mod composer;
+mod delivery;
+mod inbound_twilio;
+mod messagebird;
+mod opt_out;
+mod process;
+mod queue;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use helpers::Backend;
+use libtest_mimic::{Arguments, Failed, Trial};
+
+type TestFn = fn(Backend) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Lists tests as `module::name`, each an `async fn(Backend)`.
+macro_rules! tests {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        vec![$((
+            concat!(stringify!($module), "::", stringify!($name)),
+            (|backend| Box::pin($module::$name(backend))) as TestFn,
+        )),*]
+    };
+}
+
+fn all_tests() -> Vec<(&'static str, TestFn)> {
+    tests![
+        inbound_twilio::first_text_opens_a_ticket_and_queues_one_confirmation_with_its_id,
+        inbound_twilio::second_text_from_same_number_joins_open_ticket_without_confirmation,
+        inbound_twilio::texts_to_different_numbers_of_ours_are_different_tickets,
+        inbound_twilio::forty_simultaneous_texts_from_a_new_number_make_one_ticket_and_one_confirmation,
+        inbound_twilio::replayed_webhook_answers_ok_and_changes_nothing,
+        inbound_twilio::simultaneous_replays_of_one_message_store_it_once,
+        inbound_twilio::text_to_a_pending_ticket_reopens_it,
+        inbound_twilio::text_after_close_opens_a_new_ticket_with_a_new_confirmation,
+        inbound_twilio::forged_missing_or_misaddressed_signatures_are_refused_and_nothing_is_stored,
+        inbound_twilio::official_twilio_vector_signs_only_its_own_url,
+        inbound_twilio::signature_checking_can_be_turned_off_explicitly,
+        inbound_twilio::without_an_auth_token_twilio_webhooks_are_refused,
+        inbound_twilio::malformed_and_incomplete_webhooks_get_clear_errors,
+        inbound_twilio::phone_numbers_are_normalised_to_e164,
+        inbound_twilio::media_urls_are_kept_with_the_message,
+        inbound_twilio::confirmation_uses_the_configured_template,
+        opt_out::stop_opts_out_is_recorded_and_gets_no_reply,
+        opt_out::every_opt_out_keyword_in_any_case_opts_out,
+        opt_out::replies_to_an_opted_out_number_are_refused_until_start,
+        opt_out::a_queued_confirmation_is_not_sent_after_stop,
+        opt_out::twilio_refusal_21610_marks_the_number_opted_out,
+        api_tickets::requests_without_a_valid_token_get_401,
+        api_tickets::tickets_list_newest_activity_first_with_filters,
+        api_tickets::tickets_list_pages_with_a_cursor,
+        api_tickets::ticket_and_thread_are_readable_oldest_message_first,
+        api_tickets::reply_is_stored_queued_and_sent_from_the_number_the_customer_texted,
+        api_tickets::internal_note_is_never_sent,
+        api_tickets::status_changes_follow_the_rules,
+        api_tickets::bad_input_gets_the_right_status_and_a_json_error,
+        api_tickets::unknown_routes_and_methods_answer_json,
+        api_tickets::health_reports_ok,
+        api_tickets::the_openapi_document_and_its_browsable_page_are_served,
+        api_tickets::bodies_that_are_not_json_objects_are_refused_and_change_nothing,
+        api_tickets::wrong_methods_name_the_allowed_ones,
+        delivery::gateway_outage_is_retried_until_the_message_goes_out,
+        delivery::rate_limited_sends_are_retried,
+        delivery::permanent_refusal_marks_the_message_failed_with_the_gateway_code,
+        delivery::status_callbacks_update_delivery_status_and_never_go_back,
+        delivery::status_callback_that_beats_the_send_record_is_not_lost,
+        delivery::status_callbacks_are_signed,
+        delivery::two_server_processes_never_send_a_message_twice,
+        messagebird::signed_json_webhook_opens_a_ticket,
+        messagebird::signed_form_webhook_from_a_flow_uses_our_originator,
+        messagebird::forged_or_unsigned_webhooks_are_refused,
+        messagebird::replies_go_out_through_messagebird_and_reports_update_them,
+        process::killed_server_loses_no_queued_reply_and_sends_none_twice,
+        process::cli_creates_users_and_prints_a_token_alone,
+        process::bad_configuration_stops_start_up_naming_the_variable,
+        process::migrate_command_prepares_the_database,
+        access::sign_in_sets_a_safe_cookie_and_returns_a_csrf_token,
+        access::wrong_passwords_and_unknown_users_get_401,
+        access::repeated_failed_sign_ins_are_slowed_down,
+        access::cookie_requests_that_change_something_need_the_csrf_token,
+        access::signing_out_ends_the_session,
+        access::agents_are_refused_every_admin_endpoint,
+        access::admins_manage_users_and_deactivation_locks_out_at_once,
+        access::a_new_password_ends_old_sessions,
+        access::user_input_is_checked,
+        access::the_last_active_admin_stays_an_admin,
+        access::api_tokens_are_shown_once_listed_without_secrets_and_revocable,
+        access::the_team_directory_shows_names_without_emails,
+        queue::tickets_are_assigned_and_filtered_by_assignee,
+        queue::each_ticket_shows_its_last_message_count_contact_and_unread_state,
+        queue::search_finds_tickets_by_message_words_number_and_contact_name,
+        queue::counts_follow_the_queue,
+        queue::unchanged_polls_get_304_and_changes_show_up,
+        queue::change_cursors_return_only_what_changed,
+        queue::contacts_can_be_listed_named_and_show_opt_outs,
+        queue::inactive_tickets_are_closed_and_the_next_text_opens_a_new_one,
+        composer::agents_start_conversations_without_a_confirmation,
+        composer::conversations_refuse_opted_out_and_invalid_numbers,
+        composer::conversations_need_a_sender_number,
+        composer::canned_replies_are_managed_by_admins_and_filled_in_for_a_ticket,
+        composer::segment_counts_follow_gsm7_and_ucs2_rules,
+        composer::a_failed_text_can_be_sent_again,
+        composer::settings_are_read_and_changed_by_admins_and_take_effect,
+    ]
+}
+
+fn main() {
+    smsdesk::gateways::install_tls_provider();
+    let mut args = Arguments::from_args();
+    // The tests mostly wait on HTTP and timers, so run more of them than there are cores.
+    args.test_threads = args.test_threads.or(Some(8));
+    let postgres = helpers::postgres_admin_url();
+    if postgres.is_none() {
+        eprintln!("note: TEST_DATABASE_URL is not set: PostgreSQL tests are skipped (reported as ignored)");
+    }
+    let mut trials = Vec::new();
+    for (name, test) in all_tests() {
+        trials.push(Trial::test(format!("sqlite::{name}"), move || run(test, Backend::Sqlite)));
+        trials.push(
+            Trial::test(format!("postgres::{name}"), move || run(test, Backend::Postgres))
+                .with_ignored_flag(postgres.is_none()),
+        );
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn run(test: TestFn, backend: Backend) -> Result<(), Failed> {
+    if backend == Backend::Postgres && helpers::postgres_admin_url().is_none() {
+        return Err("TEST_DATABASE_URL is not set".into());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(e.to_string()))?;
+    runtime.block_on(test(backend));
+    Ok(())
+}

@@ -1,0 +1,18 @@
+DROP INDEX messages_body_search;
+DROP TABLE canned_replies;
+DROP TABLE settings;
+DROP TABLE sign_in_failures;
+DROP TABLE sessions;
+DROP TABLE ticket_reads;
+DROP INDEX messages_by_ticket_change;
+DROP INDEX tickets_by_contact;
+DROP INDEX tickets_by_assignee_activity;
+ALTER TABLE tickets
+    DROP COLUMN last_inbound_message_id,
+    DROP COLUMN last_message_at,
+    DROP COLUMN last_message_direction,
+    DROP COLUMN last_message_preview,
+    DROP COLUMN message_count,
+    DROP COLUMN assignee_id,
+    DROP COLUMN contact_id;
+DROP TABLE contacts;

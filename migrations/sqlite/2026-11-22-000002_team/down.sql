@@ -1,0 +1,18 @@
+DROP TRIGGER messages_fts_insert;
+DROP TABLE messages_fts;
+DROP TABLE canned_replies;
+DROP TABLE settings;
+DROP TABLE sign_in_failures;
+DROP TABLE sessions;
+DROP TABLE ticket_reads;
+DROP INDEX messages_by_ticket_change;
+DROP INDEX tickets_by_contact;
+DROP INDEX tickets_by_assignee_activity;
+ALTER TABLE tickets DROP COLUMN last_inbound_message_id;
+ALTER TABLE tickets DROP COLUMN last_message_at;
+ALTER TABLE tickets DROP COLUMN last_message_direction;
+ALTER TABLE tickets DROP COLUMN last_message_preview;
+ALTER TABLE tickets DROP COLUMN message_count;
+ALTER TABLE tickets DROP COLUMN assignee_id;
+ALTER TABLE tickets DROP COLUMN contact_id;
+DROP TABLE contacts;
