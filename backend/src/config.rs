@@ -44,6 +44,8 @@ pub struct Settings {
     pub messagebird_webhook: MessageBirdWebhookSettings,
     pub confirmation_template: ConfirmationTemplate,
     pub delivery: DeliverySettings,
+    /// Where the dashboard's build output is (`frontend/dist` of the checkout by default).
+    pub frontend_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,6 +256,7 @@ impl Settings {
                 ConfirmationTemplate::parse(raw).map_err(|e| e.to_string())
             })?,
             delivery: DeliverySettings::default(),
+            frontend_dir: PathBuf::from(env.get("FRONTEND_DIR").unwrap_or_else(|| "frontend/dist".to_owned())),
         })
     }
 }

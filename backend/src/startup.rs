@@ -20,6 +20,7 @@ use crate::db::{Database, StoreError};
 use crate::delivery::{DeliveryWorker, OutboxSignal};
 use crate::domain::PhoneNumber;
 use crate::error::{ApiError, json_error, path_error, query_error, render_plain_error};
+use crate::frontend::Frontend;
 use crate::gateways::SmsGateway;
 use crate::tickets::{close_inactive_tickets, index_new_messages};
 use crate::webhooks::messagebird_signature::MessageBirdSignature;
@@ -112,11 +113,13 @@ impl Application {
         });
         let document = openapi();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
+        let frontend = web::Data::new(Frontend::new(config.frontend_dir.clone()));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(render_plain_error))
                 .app_data(state.clone())
                 .app_data(routes.clone())
+                .app_data(frontend.clone())
                 .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(json_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -252,7 +255,12 @@ impl RouteTable {
     }
 }
 
-async fn unrouted(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
+/// What no route claims: the dashboard's files and routes (GET and HEAD outside the API), else a JSON 404,
+/// or a 405 naming the methods the path does accept.
+async fn unrouted(req: HttpRequest, routes: web::Data<RouteTable>, frontend: web::Data<Frontend>) -> HttpResponse {
+    if matches!(*req.method(), Method::GET | Method::HEAD) && Frontend::owns(req.path()) {
+        return frontend.serve(&req).await;
+    }
     let allowed = routes.methods_for(req.path());
     if allowed.is_empty() {
         return actix_web::ResponseError::error_response(&ApiError::not_found("No such endpoint."));

@@ -12,6 +12,7 @@ pub mod etag;
 pub mod health;
 mod people;
 mod session;
+mod simulator;
 mod tickets;
 
 use serde::Serialize;
@@ -203,6 +204,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(people::create_token)
                 .service(people::delete_token)
                 .service(people::get_settings)
-                .service(people::put_settings),
+                .service(people::put_settings)
+                .service(simulator::simulate_inbound_text),
         );
 }

@@ -68,6 +68,30 @@ impl PhoneNumber {
         &self.0
     }
 
+    /// How people write the number: international format with the country's grouping (`+1 415-555-0123`).
+    /// Falls back to the E.164 text for numbers the metadata cannot format.
+    pub fn display(e164: &str) -> String {
+        // Every ticket in every list answer is formatted, and formatting parses: remember recent results per
+        // thread, as `from_gateway` does.
+        thread_local! {
+            static RECENT: std::cell::RefCell<std::collections::HashMap<Box<str>, String>> = std::cell::RefCell::default();
+        }
+        const REMEMBERED: usize = 16_384;
+        RECENT.with_borrow_mut(|recent| {
+            if let Some(known) = recent.get(e164) {
+                return known.clone();
+            }
+            let shown = phonenumber::parse(None, e164)
+                .map(|number| number.format().mode(phonenumber::Mode::International).to_string())
+                .unwrap_or_else(|_| e164.to_owned());
+            if recent.len() >= REMEMBERED {
+                recent.clear();
+            }
+            recent.insert(e164.into(), shown.clone());
+            shown
+        })
+    }
+
     /// The digits without the leading `+` (MessageBird's recipient format).
     pub fn digits(&self) -> &str {
         self.0.trim_start_matches('+')

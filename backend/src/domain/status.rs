@@ -88,7 +88,7 @@ text_enum!(Role, "role" { Admin => "admin", Agent => "agent" });
 
 text_enum!(
     /// Which SMS gateway a message id belongs to.
-    Provider, "provider" { Twilio => "twilio", MessageBird => "messagebird", Console => "console" }
+    Provider, "provider" { Twilio => "twilio", MessageBird => "messagebird", Console => "console", Simulator => "simulator" }
 );
 
 text_enum!(

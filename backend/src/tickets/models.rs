@@ -4,7 +4,9 @@ use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::db::schema::{contacts, messages, opt_outs, ticket_reads, tickets};
-use crate::domain::{DeliveryStatus, Direction, Encoding, MessageId, TicketId, TicketStatus, UserId, count_segments};
+use crate::domain::{
+    DeliveryStatus, Direction, Encoding, MessageId, PhoneNumber, TicketId, TicketStatus, UserId, count_segments,
+};
 use crate::json::{utc, utc_opt};
 
 /// A ticket as an agent sees it in the queue and the thread header.
@@ -14,6 +16,9 @@ pub struct Ticket {
     pub id: TicketId,
     #[schema(example = "+14155550123")]
     pub customer_number: String,
+    /// The customer's number as people write it, for display.
+    #[schema(example = "+1 415-555-0123")]
+    pub customer_number_display: String,
     /// The number of ours the customer texted; replies go out from it.
     #[schema(example = "+14155550100")]
     pub channel_number: String,
@@ -114,6 +119,7 @@ impl From<TicketRow> for Ticket {
         };
         Self {
             id: row.id,
+            customer_number_display: PhoneNumber::display(&row.customer_number),
             customer_number: row.customer_number,
             channel_number: row.channel_number,
             status: row.status,

@@ -39,7 +39,7 @@ fn gateway_number(raw: &str, field: &str) -> Result<PhoneNumber, ApiError> {
 }
 
 /// Files the text under its ticket and wakes the outbox if a confirmation was queued.
-async fn file_inbound_sms(state: &AppState, sms: InboundSms) -> Result<IngestOutcome, ApiError> {
+pub(crate) async fn file_inbound_sms(state: &AppState, sms: InboundSms) -> Result<IngestOutcome, ApiError> {
     let settings = state.settings.get();
     let outcome = state.db.write(move |conn| ingest_inbound_sms(conn, &sms, &settings)).await;
     let outcome = match outcome {

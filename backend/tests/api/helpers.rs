@@ -243,7 +243,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    async fn from(response: reqwest::Response) -> Self {
+    pub async fn from_response(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -279,7 +279,7 @@ impl TestClient {
     pub async fn post_twilio_signed(&self, path: &str, params: &[(&str, &str)], signature: &str) -> Answer {
         let response =
             self.client.post(self.url(path)).header("X-Twilio-Signature", signature).form(params).send().await.unwrap();
-        Answer::from(response).await
+        Answer::from_response(response).await
     }
 
     /// A customer text to our main number, with a fresh MessageSid.
@@ -324,15 +324,21 @@ impl TestClient {
     }
 
     pub async fn get_as(&self, path: &str, token: &str) -> Answer {
-        Answer::from(self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()).await
+        Answer::from_response(self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()).await
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> Answer {
-        Answer::from(self.client.post(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap()).await
+        Answer::from_response(
+            self.client.post(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap(),
+        )
+        .await
     }
 
     pub async fn put_json(&self, path: &str, body: Value) -> Answer {
-        Answer::from(self.client.put(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap()).await
+        Answer::from_response(
+            self.client.put(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap(),
+        )
+        .await
     }
 
     /// Any method, as the holder of `token`; a JSON `null` body sends no body.
@@ -342,11 +348,11 @@ impl TestClient {
         if !body.is_null() {
             request = request.json(&body);
         }
-        Answer::from(request.send().await.unwrap()).await
+        Answer::from_response(request.send().await.unwrap()).await
     }
 
     pub async fn post_anonymous(&self, path: &str, body: Value) -> Answer {
-        Answer::from(self.client.post(self.url(path)).json(&body).send().await.unwrap()).await
+        Answer::from_response(self.client.post(self.url(path)).json(&body).send().await.unwrap()).await
     }
 
     /// Signs in through the API; panics unless it works.
@@ -370,7 +376,8 @@ impl TestClient {
     }
 
     pub async fn session_get(&self, path: &str, session: &Session) -> Answer {
-        Answer::from(self.client.get(self.url(path)).header("cookie", &session.cookie).send().await.unwrap()).await
+        Answer::from_response(self.client.get(self.url(path)).header("cookie", &session.cookie).send().await.unwrap())
+            .await
     }
 
     /// A request with the session cookie and, if given, an `X-CSRF-Token`.
@@ -390,7 +397,7 @@ impl TestClient {
         if !body.is_null() {
             request = request.json(&body);
         }
-        Answer::from(request.send().await.unwrap()).await
+        Answer::from_response(request.send().await.unwrap()).await
     }
 
     /// GET with an optional `If-None-Match`: the status, the answer's ETag and its body text.
@@ -406,7 +413,10 @@ impl TestClient {
     }
 
     pub async fn patch_json(&self, path: &str, body: Value) -> Answer {
-        Answer::from(self.client.patch(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap()).await
+        Answer::from_response(
+            self.client.patch(self.url(path)).bearer_auth(&self.token).json(&body).send().await.unwrap(),
+        )
+        .await
     }
 
     /// All tickets (any status), newest activity first.

@@ -10,6 +10,7 @@ mod helpers;
 mod access;
 mod api_tickets;
 mod composer;
+mod dashboard;
 mod delivery;
 mod inbound_twilio;
 mod messagebird;
@@ -113,6 +114,10 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         composer::segment_counts_follow_gsm7_and_ucs2_rules,
         composer::a_failed_text_can_be_sent_again,
         composer::settings_are_read_and_changed_by_admins_and_take_effect,
+        dashboard::the_dashboard_is_served_at_the_root_and_owns_its_routes,
+        dashboard::without_a_build_the_root_says_how_to_build_it,
+        dashboard::the_simulator_files_fake_texts_only_when_an_admin_turned_it_on,
+        dashboard::tickets_carry_the_customer_number_formatted_for_people,
     ]
 }
 

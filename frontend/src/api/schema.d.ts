@@ -168,6 +168,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/simulator/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a fake inbound text, filed exactly as a gateway's webhook would be (admins only, and only while
+         *     `sms_simulator_enabled` is on). Replies to it go out through the configured gateway.
+         */
+        post: operations["simulate_inbound_text"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sms/segments": {
         parameters: {
             query?: never;
@@ -720,6 +740,25 @@ export interface components {
             email: string;
             password: string;
         };
+        SimulatedText: {
+            body: string;
+            /**
+             * @description The pretend customer's number, with its country code.
+             * @example +14155550123
+             */
+            from: string;
+            /**
+             * @description Which number of ours it was sent to (default: the `default_sender_number` setting).
+             * @example +14155550100
+             */
+            to?: string | null;
+        };
+        SimulatedTextFiled: {
+            message_id: components["schemas"]["MessageId"];
+            /** @description The text opened a new ticket (and, unless it was STOP, queued the confirmation). */
+            opened_ticket: boolean;
+            ticket_id: components["schemas"]["TicketId"];
+        };
         /** @description A person on the team, as every agent sees them (for assignment and names). */
         TeamMember: {
             active: boolean;
@@ -742,6 +781,11 @@ export interface components {
             created_at: string;
             /** @example +14155550123 */
             customer_number: string;
+            /**
+             * @description The customer's number as people write it, for display.
+             * @example +1 415-555-0123
+             */
+            customer_number_display: string;
             /** @description Short and readable on the phone: customers quote it. */
             id: components["schemas"]["TicketId"];
             last_message: components["schemas"]["LastMessage"] | null;
@@ -1688,6 +1732,84 @@ export interface operations {
                 };
             };
             /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    simulate_inbound_text: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulatedText"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulatedTextFiled"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not an admin, a missing X-CSRF-Token, or the simulator is off (`simulator_disabled`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid number or body, or no number of ours to send to */
             422: {
                 headers: {
                     [name: string]: unknown;
