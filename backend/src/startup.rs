@@ -46,6 +46,8 @@ pub struct AppState {
     pub messagebird_originator: Option<PhoneNumber>,
     pub settings: SettingsCache,
     pub outbox: OutboxSignal,
+    /// The queue counts every agent shares (see [`TeamCountsCache`]).
+    pub team_counts: crate::tickets::TeamCountsCache,
 }
 
 pub struct Application {
@@ -110,6 +112,7 @@ impl Application {
             messagebird_originator: config.messagebird_webhook.originator.clone(),
             settings: settings.clone(),
             outbox: outbox.clone(),
+            team_counts: Default::default(),
         });
         let document = openapi();
         let routes = web::Data::new(RouteTable::from_openapi(&document));

@@ -72,6 +72,7 @@ pub async fn start_conversation(
     let conversation = Conversation { to, from, body };
     let (ticket_id, message) = state.db.write(move |conn| open_conversation(conn, author, &conversation)).await?;
     state.outbox.message_queued();
+    state.team_counts.invalidate().await;
     let ticket = state
         .db
         .read(move |conn| find_ticket(conn, ticket_id, author).map_err(StoreError::from))

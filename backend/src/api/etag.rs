@@ -26,6 +26,15 @@ pub fn etag(stamp: &ChangeStamp, req: &HttpRequest, viewer: i64) -> String {
     format!("\"{}\"", &hex::encode(hash.finalize())[..32])
 }
 
+/// A strong ETag for a small answer computed in full anyway: the answer itself (hashed), the path, the
+/// query and the viewer.
+pub fn etag_of_value<T: std::hash::Hash>(value: &T, req: &HttpRequest, viewer: i64) -> String {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    etag(&ChangeStamp::from_parts(vec![hasher.finish().to_string()]), req, viewer)
+}
+
 /// Whether the client already holds this version (`If-None-Match`, strong comparison).
 pub fn client_has(req: &HttpRequest, etag: &str) -> bool {
     req.headers()

@@ -9,6 +9,7 @@ mod ingest;
 mod models;
 mod queries;
 mod search_index;
+mod team_counts;
 mod work;
 
 pub use auto_close::close_inactive_tickets;
@@ -19,6 +20,7 @@ pub use queries::{
     TicketPage, find_ticket, list_stamp, list_tickets, thread, thread_stamp, ticket_counts,
 };
 pub use search_index::index_new_messages;
+pub use team_counts::TeamCountsCache;
 pub use work::{
     Conversation, Draft, StartConversationError, TicketChange, TicketError, mark_read, post_message, retry_message,
     start_conversation, update_ticket,

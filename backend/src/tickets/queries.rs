@@ -285,6 +285,10 @@ pub fn thread(conn: &mut AnyConnection, filter: &MessageFilter) -> QueryResult<M
 pub struct ChangeStamp(Vec<String>);
 
 impl ChangeStamp {
+    pub fn from_parts(parts: Vec<String>) -> Self {
+        Self(parts)
+    }
+
     pub fn parts(&self) -> &[String] {
         &self.0
     }
@@ -349,7 +353,7 @@ fn settling_part(conn: &AnyConnection, newest: Option<NaiveDateTime>) -> String 
 }
 
 /// The numbers behind the queue's tabs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 pub struct TicketCounts {
     pub open: i64,
     pub pending: i64,
@@ -361,16 +365,29 @@ pub struct TicketCounts {
     pub unread_mine: i64,
 }
 
-pub fn ticket_counts(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<TicketCounts> {
+/// The counts every agent shares: open, pending and unassigned tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamCounts {
+    pub open: i64,
+    pub pending: i64,
+    pub unassigned: i64,
+}
+
+pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
     let by_status = |conn: &mut AnyConnection, status: TicketStatus| -> QueryResult<i64> {
         tickets::table.filter(tickets::status.eq(status)).count().get_result(conn)
     };
     let open = by_status(conn, TicketStatus::Open)?;
     let pending = by_status(conn, TicketStatus::Pending)?;
-    let mine: i64 =
-        tickets::table.filter(tickets::assignee_id.eq(viewer)).filter(TicketIsUnclosed).count().get_result(conn)?;
     let unassigned: i64 =
         tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsUnclosed).count().get_result(conn)?;
+    Ok(TeamCounts { open, pending, unassigned })
+}
+
+/// The viewer's own counts on top of the team's: a few index lookups over their assigned tickets.
+pub fn ticket_counts(conn: &mut AnyConnection, team: TeamCounts, viewer: UserId) -> QueryResult<TicketCounts> {
+    let mine: i64 =
+        tickets::table.filter(tickets::assignee_id.eq(viewer)).filter(TicketIsUnclosed).count().get_result(conn)?;
     let unread_mine: i64 = tickets_seen_by(viewer)
         .filter(tickets::assignee_id.eq(viewer))
         .filter(TicketIsUnclosed)
@@ -379,7 +396,7 @@ pub fn ticket_counts(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<Ti
         ))
         .count()
         .get_result(conn)?;
-    Ok(TicketCounts { open, pending, mine, unassigned, unread_mine })
+    Ok(TicketCounts { open: team.open, pending: team.pending, mine, unassigned: team.unassigned, unread_mine })
 }
 
 #[cfg(test)]
