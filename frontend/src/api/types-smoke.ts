@@ -32,6 +32,7 @@ export const exampleQuery = { status: "open,pending", limit: 50 } satisfies Tick
 export const exampleTicket = {
   id: 42,
   customer_number: "+14155550123",
+  customer_number_display: "+1 415-555-0123",
   channel_number: "+14155550100",
   status: "open",
   created_at: "2025-01-01T00:00:00Z",

@@ -1,0 +1,58 @@
+import { lazy } from "react";
+import { createBrowserRouter, type RouteObject } from "react-router";
+import { SignInPage } from "../features/auth/components/SignInPage";
+import { NewConversationPage } from "../features/conversations/components/NewConversationPage";
+import { QueueLayout } from "../features/tickets/components/QueueLayout";
+import { TicketView } from "../features/tickets/components/TicketView";
+import { NoTicketSelected } from "../features/tickets/components/NoTicketSelected";
+import { AppLayout } from "./AppLayout";
+import { RequireAdmin, RequireSession } from "./guards";
+import { LazyPage } from "./LazyPage";
+import { NotFoundPage, RouteErrorPage } from "./RouteErrorPage";
+
+// Admin pages and the simulator are split into their own chunks: agents never download them.
+const UsersPage = lazy(() => import("../features/users/components/UsersPage"));
+const TokensPage = lazy(() => import("../features/tokens/components/TokensPage"));
+const CannedRepliesPage = lazy(() => import("../features/canned-replies/components/CannedRepliesPage"));
+const SettingsPage = lazy(() => import("../features/settings/components/SettingsPage"));
+const SimulatorPage = lazy(() => import("../features/simulator/components/SimulatorPage"));
+
+export const routes: RouteObject[] = [
+  { path: "/sign-in", element: <SignInPage />, errorElement: <RouteErrorPage /> },
+  {
+    element: <RequireSession />,
+    errorElement: <RouteErrorPage />,
+    children: [
+      {
+        element: <AppLayout />,
+        children: [
+          {
+            element: <QueueLayout />,
+            children: [
+              { index: true, element: <NoTicketSelected /> },
+              { path: "tickets", element: <NoTicketSelected /> },
+              { path: "tickets/:ticketId", element: <TicketView /> },
+            ],
+          },
+          { path: "new", element: <NewConversationPage /> },
+          {
+            element: <RequireAdmin />,
+            children: [
+              { path: "admin", element: <LazyPage page={UsersPage} /> },
+              { path: "admin/users", element: <LazyPage page={UsersPage} /> },
+              { path: "admin/tokens", element: <LazyPage page={TokensPage} /> },
+              { path: "admin/canned-replies", element: <LazyPage page={CannedRepliesPage} /> },
+              { path: "admin/settings", element: <LazyPage page={SettingsPage} /> },
+              { path: "simulator", element: <LazyPage page={SimulatorPage} /> },
+            ],
+          },
+          { path: "*", element: <NotFoundPage /> },
+        ],
+      },
+    ],
+  },
+];
+
+export function createAppRouter() {
+  return createBrowserRouter(routes);
+}

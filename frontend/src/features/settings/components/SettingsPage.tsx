@@ -1,0 +1,133 @@
+import { useState } from "react";
+import { CheckboxField, TextAreaField, TextField } from "../../../components/Field";
+import { ErrorState, InlineError, Loading } from "../../../components/States";
+import { errorMessage } from "../../../lib/api-client";
+import { useSaveSettings, useSettings, type AppSettings } from "../api/settings";
+
+function SettingsForm({ settings }: { settings: AppSettings }) {
+  const save = useSaveSettings();
+  const [businessName, setBusinessName] = useState(settings.business_name);
+  const [template, setTemplate] = useState(settings.confirmation_template);
+  const [autoClose, setAutoClose] = useState(settings.auto_close_after_hours != null);
+  const [autoCloseHours, setAutoCloseHours] = useState(String(settings.auto_close_after_hours ?? 72));
+  const [sender, setSender] = useState(settings.default_sender_number ?? "");
+  const [twilio, setTwilio] = useState(settings.twilio_verify_signatures);
+  const [messagebird, setMessagebird] = useState(settings.messagebird_verify_signatures);
+  const [simulator, setSimulator] = useState(settings.sms_simulator_enabled);
+  const [saved, setSaved] = useState(false);
+
+  return (
+    <form
+      className="card form"
+      aria-label="Settings"
+      onChange={() => {
+        setSaved(false);
+      }}
+      onSubmit={(event) => {
+        event.preventDefault();
+        save.mutate(
+          {
+            business_name: businessName.trim(),
+            confirmation_template: template,
+            auto_close_after_hours: autoClose ? Number(autoCloseHours) : null,
+            default_sender_number: sender.trim() || null,
+            twilio_verify_signatures: twilio,
+            messagebird_verify_signatures: messagebird,
+            sms_simulator_enabled: simulator,
+          },
+          {
+            onSuccess: () => {
+              setSaved(true);
+            },
+          },
+        );
+      }}
+    >
+      <fieldset>
+        <legend>Customers see</legend>
+        <TextField label="Business name" required value={businessName} onChange={(event) => { setBusinessName(event.target.value); }} />
+        <TextAreaField
+          label="Confirmation template"
+          required
+          rows={3}
+          value={template}
+          hint="The automatic reply to a new ticket. Must contain {ticket_id}; may contain {business_name}."
+          onChange={(event) => { setTemplate(event.target.value); }}
+        />
+        <TextField
+          label="Default sender number"
+          type="tel"
+          value={sender}
+          placeholder="+14155550100"
+          hint="Our number that new conversations go out from. Leave empty for none."
+          onChange={(event) => { setSender(event.target.value); }}
+        />
+      </fieldset>
+      <fieldset>
+        <legend>Tickets</legend>
+        <CheckboxField label="Close inactive tickets automatically" checked={autoClose} onChange={(event) => { setAutoClose(event.target.checked); }} />
+        {autoClose ? (
+          <TextField
+            label="Auto-close after (hours)"
+            type="number"
+            min={1}
+            step={1}
+            required
+            value={autoCloseHours}
+            onChange={(event) => { setAutoCloseHours(event.target.value); }}
+          />
+        ) : null}
+      </fieldset>
+      <fieldset>
+        <legend>Gateways</legend>
+        <CheckboxField
+          label="Check Twilio signatures"
+          hint="Refuse webhooks without a valid X-Twilio-Signature."
+          checked={twilio}
+          onChange={(event) => { setTwilio(event.target.checked); }}
+        />
+        <CheckboxField
+          label="Check MessageBird signatures"
+          hint="Refuse webhooks without a valid MessageBird-Signature-JWT."
+          checked={messagebird}
+          onChange={(event) => { setMessagebird(event.target.checked); }}
+        />
+      </fieldset>
+      <fieldset>
+        <legend>Testing</legend>
+        <CheckboxField
+          label="SMS simulator"
+          hint="Lets admins send fake inbound texts from the dashboard. Turn it off in production."
+          checked={simulator}
+          onChange={(event) => { setSimulator(event.target.checked); }}
+        />
+      </fieldset>
+      {save.isError ? <InlineError>{errorMessage(save.error)}</InlineError> : null}
+      <p role="status" className="success">
+        {saved ? "Settings saved." : ""}
+      </p>
+      <div className="form-actions">
+        <button type="submit" className="button button-primary" disabled={save.isPending}>
+          Save settings
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** `/admin/settings` */
+export default function SettingsPage() {
+  const settings = useSettings();
+  return (
+    <div className="page page-narrow">
+      <h1>Settings</h1>
+      {settings.isPending ? (
+        <Loading label="Loading settings…" />
+      ) : settings.isError ? (
+        <ErrorState message={errorMessage(settings.error)} onRetry={() => void settings.refetch()} />
+      ) : (
+        <SettingsForm settings={settings.data} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,51 @@
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import * as fixtures from "../../../testing/fixtures";
+import { renderApp } from "../../../testing/render";
+import { HttpResponse, errorResponse, http, recordRequests, server } from "../../../testing/server";
+
+function asAdmin(simulator: boolean) {
+  server.use(
+    http.get("/api/me", () => HttpResponse.json(fixtures.session(fixtures.admin))),
+    http.get("/api/settings", () => HttpResponse.json(fixtures.settings({ sms_simulator_enabled: simulator }))),
+  );
+}
+
+describe("SMS simulator", () => {
+  it("sends a fake inbound text and links to its ticket", async () => {
+    asAdmin(true);
+    const sent = recordRequests("POST", "/api/simulator/messages");
+    server.use(
+      http.post("/api/simulator/messages", () =>
+        HttpResponse.json({ ticket_id: 77, message_id: 501, opened_ticket: true }, { status: 201 }),
+      ),
+    );
+    const { user } = renderApp("/simulator");
+    await user.type(await screen.findByLabelText("From"), "+14155550111");
+    await user.type(screen.getByLabelText("Message"), "Hi, <b>is</b> anyone there?");
+    await user.click(screen.getByRole("button", { name: "Send text" }));
+    expect(await screen.findByRole("link", { name: "open ticket #77" })).toHaveAttribute("href", "/tickets/77");
+    expect(screen.getByText(/opened a new ticket/)).toBeInTheDocument();
+    expect(sent[0]?.body).toEqual({ from: "+14155550111", to: null, body: "Hi, <b>is</b> anyone there?" });
+    expect(sent[0]?.headers.get("X-CSRF-Token")).toBe("csrf-2");
+  });
+
+  it("shows the server's refusal", async () => {
+    asAdmin(true);
+    server.use(
+      http.post("/api/simulator/messages", () => errorResponse(403, "simulator_disabled", "The SMS simulator is turned off.")),
+    );
+    const { user } = renderApp("/simulator");
+    await user.type(await screen.findByLabelText("From"), "+14155550111");
+    await user.type(screen.getByLabelText("Message"), "Hello");
+    await user.click(screen.getByRole("button", { name: "Send text" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The SMS simulator is turned off.");
+  });
+
+  it("says it is off when the setting is off", async () => {
+    asAdmin(false);
+    renderApp("/simulator");
+    expect(await screen.findByText(/The simulator is off/)).toBeInTheDocument();
+    expect(screen.queryByLabelText("From")).not.toBeInTheDocument();
+  });
+});

@@ -1,0 +1,151 @@
+import {
+  infiniteQueryOptions,
+  queryOptions,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type QueryClient,
+} from "@tanstack/react-query";
+import { api, unwrap, type Schemas } from "../../../lib/api-client";
+import { livePolling } from "../../../lib/polling";
+
+export type Ticket = Schemas["Ticket"];
+export type TicketCounts = Schemas["TicketCounts"];
+export type TicketStatus = Schemas["TicketStatus"];
+
+/** The queue's tabs, in the order they are shown. */
+export const QUEUE_TABS = ["mine", "unassigned", "all", "closed"] as const;
+export type QueueTab = (typeof QUEUE_TABS)[number];
+
+export const QUEUE_TAB_LABELS: Record<QueueTab, string> = {
+  mine: "Mine",
+  unassigned: "Unassigned",
+  all: "All",
+  closed: "Closed",
+};
+
+/** The list API's filters behind each tab: every tab but Closed shows open and pending tickets. */
+const TAB_FILTERS: Record<QueueTab, { status: string; assignee?: string }> = {
+  mine: { status: "open,pending", assignee: "me" },
+  unassigned: { status: "open,pending", assignee: "none" },
+  all: { status: "open,pending" },
+  closed: { status: "closed" },
+};
+
+/** The number shown on a tab (Closed has none: the API does not count closed tickets). */
+export function tabCount(tab: QueueTab, counts: TicketCounts | undefined): number | null {
+  if (!counts) return null;
+  switch (tab) {
+    case "mine":
+      return counts.mine;
+    case "unassigned":
+      return counts.unassigned;
+    case "all":
+      return counts.open + counts.pending;
+    case "closed":
+      return null;
+  }
+}
+
+export const QUEUE_PAGE_SIZE = 50;
+
+export const ticketKeys = {
+  /** Everything ticket-shaped: invalidate after any change to a ticket. */
+  all: ["tickets"] as const,
+  counts: ["tickets", "counts"] as const,
+  list: (tab: QueueTab, search: string) => ["tickets", "list", { tab, search }] as const,
+  detail: (id: number) => ["tickets", "detail", id] as const,
+};
+
+export function queueQuery(tab: QueueTab, search: string) {
+  return infiniteQueryOptions({
+    queryKey: ticketKeys.list(tab, search),
+    queryFn: ({ pageParam, signal }) =>
+      unwrap(
+        api.GET("/api/tickets", {
+          params: {
+            query: {
+              ...TAB_FILTERS[tab],
+              ...(search ? { q: search } : {}),
+              ...(pageParam ? { cursor: pageParam } : {}),
+              limit: QUEUE_PAGE_SIZE,
+            },
+          },
+          signal,
+        }),
+      ),
+    initialPageParam: null as string | null,
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+    ...livePolling,
+  });
+}
+
+/** One tab of the queue, a page at a time (the first page only until "Load more"), kept live by polling. */
+export function useQueue(tab: QueueTab, search: string) {
+  return useInfiniteQuery(queueQuery(tab, search));
+}
+
+export const countsQuery = queryOptions({
+  queryKey: ticketKeys.counts,
+  queryFn: ({ signal }) => unwrap(api.GET("/api/tickets/counts", { signal })),
+  ...livePolling,
+});
+
+export function useTicketCounts() {
+  return useQuery(countsQuery);
+}
+
+export function ticketQuery(id: number) {
+  return queryOptions({
+    queryKey: ticketKeys.detail(id),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/tickets/{id}", { params: { path: { id } }, signal })),
+    ...livePolling,
+  });
+}
+
+export function useTicket(id: number) {
+  return useQuery(ticketQuery(id));
+}
+
+/** After a change to ticket `ticket.id`: show it at once, and refetch the lists and counts it may move between. */
+function ticketChanged(queryClient: QueryClient, ticket: Ticket) {
+  queryClient.setQueryData(ticketKeys.detail(ticket.id), ticket);
+  return queryClient.invalidateQueries({ queryKey: ticketKeys.all });
+}
+
+export function useUpdateTicket(id: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (update: Schemas["TicketUpdate"]) =>
+      unwrap(api.PATCH("/api/tickets/{id}", { params: { path: { id } }, body: update })),
+    onSuccess: (ticket) => ticketChanged(queryClient, ticket),
+    // A 409 (`ticket_closed`) means someone else closed it: show the ticket as it is now.
+    onError: () => queryClient.invalidateQueries({ queryKey: ticketKeys.detail(id) }),
+  });
+}
+
+export function useMarkRead(id: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => unwrap(api.POST("/api/tickets/{id}/read", { params: { path: { id } } })),
+    onSuccess: () => {
+      queryClient.setQueryData<Ticket>(ticketKeys.detail(id), (ticket) => (ticket ? { ...ticket, unread: false } : ticket));
+      return queryClient.invalidateQueries({ queryKey: ticketKeys.all });
+    },
+  });
+}
+
+export function useUpdateContactName(ticketId: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ contactId, name }: { contactId: number; name: string }) =>
+      unwrap(api.PATCH("/api/contacts/{id}", { params: { path: { id: contactId } }, body: { name: name.trim() || null } })),
+    onSuccess: (contact) => {
+      queryClient.setQueryData<Ticket>(ticketKeys.detail(ticketId), (ticket) =>
+        ticket ? { ...ticket, contact: { id: contact.id, name: contact.name } } : ticket,
+      );
+      return queryClient.invalidateQueries({ queryKey: ticketKeys.all });
+    },
+  });
+}

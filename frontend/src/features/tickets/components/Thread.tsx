@@ -1,0 +1,124 @@
+import { useLayoutEffect, useRef } from "react";
+import { formatDateTime, formatTime, plural } from "../../../lib/format";
+import type { Message } from "../api/messages";
+import { DeliveryState } from "./DeliveryState";
+
+/** Links only for web addresses: anything else (`javascript:` …) is shown as text. */
+function isWebUrl(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+function MessageItem({
+  message,
+  customer,
+  authorName,
+  now,
+}: {
+  message: Message;
+  customer: string;
+  authorName: (id: number | null) => string | undefined;
+  now: number;
+}) {
+  const kind = message.internal ? "note" : message.direction;
+  const who =
+    message.direction === "inbound"
+      ? customer
+      : message.author_id === null
+        ? "Automatic reply"
+        : (authorName(message.author_id) ?? "Agent");
+  // Read out before the body, so the three kinds never sound alike either. Plain text rather than aria-label, so
+  // that label queries for the composer ("Reply", "Internal note") find only the composer.
+  const spoken = kind === "note" ? `Note by ${who}:` : kind === "inbound" ? `${customer} wrote:` : `${who} sent:`;
+  return (
+    <li className={`message message-${kind}`}>
+      <article className="bubble">
+        <span className="visually-hidden">{spoken} </span>
+        {kind === "note" ? (
+          <p className="note-label">Internal note · not sent to the customer</p>
+        ) : null}
+        {/* Always a text node: markup in an SMS shows as the characters it is. */}
+        <p className="message-body">{message.body}</p>
+        {message.media_urls.length > 0 ? (
+          <ul className="message-media">
+            {message.media_urls.map((url, index) => (
+              <li key={`${index}:${url}`}>
+                {isWebUrl(url) ? (
+                  <a href={url} target="_blank" rel="noreferrer noopener">
+                    Attachment {index + 1}
+                  </a>
+                ) : (
+                  <span>{url}</span>
+                )}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </article>
+      <div className="message-meta">
+        <span className="message-author">{who}</span>
+        <time dateTime={message.created_at} title={formatDateTime(message.created_at)}>
+          {formatTime(message.created_at, now)}
+        </time>
+        {message.segments !== null && !message.internal && message.direction === "outbound" ? (
+          <span>
+            {plural(message.segments, "segment")}
+            {message.encoding ? ` · ${message.encoding}` : ""}
+          </span>
+        ) : null}
+        {message.direction === "outbound" && !message.internal ? <DeliveryState message={message} /> : null}
+      </div>
+    </li>
+  );
+}
+
+/**
+ * The whole conversation, oldest first: the customer's texts on the left, our replies on the right, internal
+ * notes as marked yellow cards. New messages are announced politely (role="log") and scrolled into view when the
+ * reader is already at the bottom.
+ */
+export function Thread({
+  messages,
+  customer,
+  authorName,
+  now,
+}: {
+  messages: readonly Message[];
+  /** The customer's name or number. */
+  customer: string;
+  authorName: (id: number | null) => string | undefined;
+  now: number;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const lastId = messages.at(-1)?.id;
+
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (element && atBottom.current) element.scrollTop = element.scrollHeight;
+  }, [lastId, messages.length]);
+
+  return (
+    <div
+      ref={scroller}
+      className="thread"
+      role="log"
+      aria-label="Messages"
+      aria-live="polite"
+      tabIndex={0}
+      onScroll={(event) => {
+        const element = event.currentTarget;
+        atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 48;
+      }}
+    >
+      {messages.length === 0 ? (
+        <p className="muted thread-empty">No messages yet.</p>
+      ) : (
+        <ol className="thread-list">
+          {messages.map((message) => (
+            <MessageItem key={message.id} message={message} customer={customer} authorName={authorName} now={now} />
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

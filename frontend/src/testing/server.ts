@@ -1,0 +1,47 @@
+// The network for component tests: MSW intercepts fetch and answers like the smsdesk API. Each test starts from
+// these defaults (an agent signed in, an empty queue) and overrides what it is about with `server.use(...)`.
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import type { Schemas } from "../lib/api-client";
+import * as fixtures from "./fixtures";
+
+export { http, HttpResponse };
+
+export function errorResponse(status: number, error: string, message: string) {
+  return HttpResponse.json<Schemas["ErrorBody"]>({ error, message }, { status });
+}
+
+export const defaultHandlers = [
+  http.get("/api/me", () => HttpResponse.json(fixtures.session())),
+  http.get("/api/team", () => HttpResponse.json(fixtures.team)),
+  http.get("/api/tickets/counts", () => HttpResponse.json(fixtures.counts)),
+  http.get("/api/tickets", () => HttpResponse.json<Schemas["TicketList"]>({ tickets: [], next_cursor: null })),
+  http.get("/api/canned-replies", () => HttpResponse.json<Schemas["CannedReplyView"][]>([])),
+  http.post("/api/tickets/:id/read", () => new HttpResponse(null, { status: 204 })),
+  http.post("/api/sms/segments", async ({ request }) => {
+    const { body } = (await request.json()) as Schemas["Draft"];
+    return HttpResponse.json(fixtures.segmentCount(body));
+  }),
+];
+
+export const server = setupServer(...defaultHandlers);
+
+/** Records the requests matching `method` and `path` (any query), for asserting what the app sent. */
+export function recordRequests(method: string, path: string) {
+  const requests: { url: URL; body: unknown; headers: Headers }[] = [];
+  server.events.on("request:start", ({ request }) => {
+    const url = new URL(request.url);
+    if (request.method !== method || url.pathname !== path) return;
+    const entry = { url, body: undefined as unknown, headers: request.headers };
+    requests.push(entry);
+    if (method !== "GET") {
+      void request
+        .clone()
+        .text()
+        .then((text) => {
+          entry.body = text ? (JSON.parse(text) as unknown) : undefined;
+        });
+    }
+  });
+  return requests;
+}
