@@ -9,6 +9,15 @@
 # migration and several replicas behind nginx. Needs BuildKit (the default builder of current Docker and of
 # `docker compose build`) for the cache mounts below.
 
+# --- dashboard --------------------------------------------------------------------------------------------
+# The single-page app, built on its own; only its dist/ reaches the runtime image.
+FROM node:20-bookworm-slim AS dashboard
+WORKDIR /src/frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY frontend ./
+RUN npm run build
+
 # --- build ------------------------------------------------------------------------------------------------
 # The rust:*-bookworm image is based on buildpack-deps:bookworm, so the C compiler (bundled SQLite, ring) and
 # libpq-dev (pq-sys links the system libpq) are already there.
@@ -42,6 +51,8 @@ RUN groupadd --system --gid 10001 smsdesk \
        --shell /usr/sbin/nologin smsdesk
 
 COPY --from=build /usr/local/bin/smsdesk /usr/local/bin/smsdesk
+COPY --from=dashboard /src/frontend/dist /usr/share/smsdesk/dashboard
+ENV FRONTEND_DIR=/usr/share/smsdesk/dashboard
 
 USER smsdesk
 # The default DATABASE_URL (sqlite://smsdesk.db) is relative: it lands here, in a directory smsdesk may write.

@@ -5,24 +5,38 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run build test lint rust-test api-check api-types fuzz compose-check bench
+.PHONY: help run build frontend-build test lint rust-test api-check api-types frontend-check e2e fuzz compose-check bench
+
+# npm writes this file on every install: the app's dependencies are reinstalled when the lock file changes.
+FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 
 help:
 	@echo "make run    build and serve smsdesk on http://127.0.0.1:8080 (SQLite, console SMS gateway)"
 	@echo "make test   run every check and test (PostgreSQL tests too when TEST_DATABASE_URL is set)"
 	@echo "make bench  ingest benchmark on SQLite (and PostgreSQL with TEST_DATABASE_URL)"
 	@echo "make api-types  regenerate the OpenAPI document and the frontend's TypeScript types"
+	@echo "make e2e   end-to-end tests in Chromium against the real server (skipped without /usr/bin/chromium)"
 
-## Build and serve. Settings come from the environment and .env (see .env.example); with neither, a SQLite
-## file smsdesk.db here and the console gateway, which logs texts instead of sending them.
+## Build and serve: the dashboard and the API on http://127.0.0.1:8080. Settings come from the environment
+## and .env (see .env.example); with neither, a SQLite file smsdesk.db here and the console gateway, which
+## logs texts instead of sending them.
 run: build
 	$(CARGO) run --locked -p smsdesk -- serve
 
-build:
+build: frontend-build
 	@command -v $(CARGO) >/dev/null || { echo "Rust is needed: https://rustup.rs"; exit 1; }
 	$(CARGO) build --locked -p smsdesk
 
-test: lint rust-test api-check fuzz compose-check
+$(FRONTEND_DEPS): frontend/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "Node.js 20.19+ and npm are needed for the dashboard"; exit 1; }
+	cd frontend && $(NPM) ci --no-audit --no-fund
+
+## The dashboard's production build (frontend/dist, served by the backend at /); prints the initial
+## JavaScript's gzipped size and fails above 150 KB.
+frontend-build: $(FRONTEND_DEPS)
+	cd frontend && $(NPM) run --silent build
+
+test: lint rust-test api-check frontend-check e2e fuzz compose-check
 
 lint:
 	$(CARGO) fmt --all --check
@@ -36,13 +50,22 @@ rust-test:
 
 ## The committed OpenAPI document and the frontend's TypeScript types are what the code generates now,
 ## and the types type-check.
-api-check:
+api-check: $(FRONTEND_DEPS)
 	scripts/api-types.sh check
 	cd frontend && $(NPM) run --silent typecheck
 
 ## Regenerates frontend/openapi.json and frontend/src/api/schema.d.ts after an API change.
 api-types:
 	scripts/api-types.sh write
+
+## The dashboard's lint (ESLint), strict type check and component tests (Vitest, Testing Library).
+frontend-check: $(FRONTEND_DEPS)
+	cd frontend && $(NPM) run --silent lint && $(NPM) run --silent typecheck && $(NPM) test
+
+## Playwright in Debian's Chromium against the real server (SQLite, a stand-in SMS gateway); takes the
+## README's screenshots. Reports skipped on a machine without Chromium; .ci/run installs it.
+e2e: frontend-build
+	scripts/e2e.sh
 
 ## Schema-driven fuzzing (schemathesis, in a venv under tools/fuzz) of every operation in the server's own
 ## OpenAPI document: no input may produce a 5xx.
