@@ -28,9 +28,8 @@ impl Frontend {
             .any(|prefix| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
     }
 
-    /// The file for `path`, `index.html` for an app route, or `None` for a missing asset.
+    /// The file the request names, `index.html` for an app route, or a 404 for a missing asset.
     pub async fn serve(&self, req: &HttpRequest) -> HttpResponse {
-        let index = self.dir.join("index.html");
         let Some(relative) = safe_relative_path(req.path()) else {
             return not_found();
         };
@@ -41,7 +40,7 @@ impl Frontend {
         } else if relative.extension().is_some() {
             return not_found();
         } else {
-            (index, false)
+            (self.dir.join("index.html"), false)
         };
         match NamedFile::open_async(&file).await {
             Ok(named) => {

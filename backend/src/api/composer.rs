@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::ErrorBody;
 use super::auth::{Admin, Authenticated};
 use super::body::Body;
+use super::{ErrorBody, number_of_ours};
 use crate::canned::{
     CannedReply, create_canned_reply as store_reply, delete_canned_reply as drop_reply,
     list_canned_replies as load_replies, render, update_canned_reply as change_reply,
@@ -59,15 +59,7 @@ pub async fn start_conversation(
     let NewConversation { to, body, from } = body.into_inner();
     let to = PhoneNumber::parse(&to)?;
     let body = MessageBody::parse(body)?;
-    let from = match from {
-        Some(raw) => PhoneNumber::parse(&raw)?,
-        None => state.settings.get().default_sender.clone().ok_or_else(|| {
-            ApiError::unprocessable(
-                "no_sender_number",
-                "Say which number to text from (\"from\"), or set default_sender_number in the settings.",
-            )
-        })?,
-    };
+    let from = number_of_ours(from, "from", &state.settings.get())?;
     let author = auth.0.user_id;
     let conversation = Conversation { to, from, body };
     let (ticket_id, message) = state.db.write(move |conn| open_conversation(conn, author, &conversation)).await?;

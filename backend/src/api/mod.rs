@@ -165,6 +165,23 @@ fn describe_status(status: &str) -> &'static str {
     }
 }
 
+/// The number of ours a request names in `field`, or the `default_sender_number` setting when it names none.
+fn number_of_ours(
+    raw: Option<String>,
+    field: &str,
+    settings: &crate::app_settings::RuntimeSettings,
+) -> Result<crate::domain::PhoneNumber, crate::error::ApiError> {
+    match raw {
+        Some(raw) => Ok(crate::domain::PhoneNumber::parse(&raw)?),
+        None => settings.default_sender.clone().ok_or_else(|| {
+            crate::error::ApiError::unprocessable(
+                "no_sender_number",
+                format!("Say which number of ours to use (\"{field}\"), or set default_sender_number in the settings."),
+            )
+        }),
+    }
+}
+
 /// Every API route (under `/api`), the webhooks and the health check.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::health)

@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ErrorBody;
 use super::auth::Admin;
 use super::body::Body;
+use super::{ErrorBody, number_of_ours};
 use crate::domain::{MessageBody, MessageId, PhoneNumber, Provider, TicketId};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -64,15 +64,7 @@ pub async fn simulate_inbound_text(
     let SimulatedText { from, to, body } = body.into_inner();
     let from = PhoneNumber::parse(&from)?;
     let body = MessageBody::parse(body)?;
-    let to = match to {
-        Some(raw) => PhoneNumber::parse(&raw)?,
-        None => settings.default_sender.clone().ok_or_else(|| {
-            ApiError::unprocessable(
-                "no_sender_number",
-                "Say which number of ours the text goes to (\"to\"), or set default_sender_number in the settings.",
-            )
-        })?,
-    };
+    let to = number_of_ours(to, "to", &settings)?;
     let sms = InboundSms {
         provider: Provider::Simulator,
         provider_message_id: Some(uuid::Uuid::new_v4().to_string()),

@@ -36,23 +36,11 @@ impl PhoneNumber {
     /// than losing the customer's text.
     pub fn from_gateway(raw: &str) -> Result<Self, PhoneNumberError> {
         // Gateways send the same few thousand numbers over and over, and a libphonenumber parse costs
-        // tens of microseconds: remember recent results per thread (no locking on the webhook path).
+        // tens of microseconds.
         thread_local! {
-            static RECENT: std::cell::RefCell<std::collections::HashMap<Box<str>, Result<PhoneNumber, PhoneNumberError>>> =
-                std::cell::RefCell::default();
+            static PARSED: RecentResults<Result<PhoneNumber, PhoneNumberError>> = RecentResults::default();
         }
-        const REMEMBERED: usize = 16_384;
-        RECENT.with_borrow_mut(|recent| {
-            if let Some(known) = recent.get(raw) {
-                return known.clone();
-            }
-            let parsed = parse_international(raw).map(|number| Self::from_parsed(&number));
-            if recent.len() >= REMEMBERED {
-                recent.clear();
-            }
-            recent.insert(raw.into(), parsed.clone());
-            parsed
-        })
+        remembered(&PARSED, raw, || parse_international(raw).map(|number| Self::from_parsed(&number)))
     }
 
     /// Trusted E.164 text read back from our own database.
@@ -71,24 +59,14 @@ impl PhoneNumber {
     /// How people write the number: international format with the country's grouping (`+1 415-555-0123`).
     /// Falls back to the E.164 text for numbers the metadata cannot format.
     pub fn display(e164: &str) -> String {
-        // Every ticket in every list answer is formatted, and formatting parses: remember recent results per
-        // thread, as `from_gateway` does.
+        // Every ticket in every list answer is formatted, and formatting parses.
         thread_local! {
-            static RECENT: std::cell::RefCell<std::collections::HashMap<Box<str>, String>> = std::cell::RefCell::default();
+            static SHOWN: RecentResults<String> = RecentResults::default();
         }
-        const REMEMBERED: usize = 16_384;
-        RECENT.with_borrow_mut(|recent| {
-            if let Some(known) = recent.get(e164) {
-                return known.clone();
-            }
-            let shown = phonenumber::parse(None, e164)
+        remembered(&SHOWN, e164, || {
+            phonenumber::parse(None, e164)
                 .map(|number| number.format().mode(phonenumber::Mode::International).to_string())
-                .unwrap_or_else(|_| e164.to_owned());
-            if recent.len() >= REMEMBERED {
-                recent.clear();
-            }
-            recent.insert(e164.into(), shown.clone());
-            shown
+                .unwrap_or_else(|_| e164.to_owned())
         })
     }
 
@@ -102,6 +80,30 @@ impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Recent results of a per-number computation, per thread: no locking on the webhook and list paths.
+type RecentResults<V> = std::cell::RefCell<std::collections::HashMap<Box<str>, V>>;
+
+/// `compute()` for `key`, or the result remembered from an earlier call on this thread. The memory is
+/// bounded: it starts over once it holds `REMEMBERED` numbers.
+fn remembered<V: Clone>(
+    cache: &'static std::thread::LocalKey<RecentResults<V>>,
+    key: &str,
+    compute: impl FnOnce() -> V,
+) -> V {
+    const REMEMBERED: usize = 16_384;
+    cache.with_borrow_mut(|recent| {
+        if let Some(known) = recent.get(key) {
+            return known.clone();
+        }
+        let value = compute();
+        if recent.len() >= REMEMBERED {
+            recent.clear();
+        }
+        recent.insert(key.into(), value.clone());
+        value
+    })
 }
 
 fn parse_international(raw: &str) -> Result<phonenumber::PhoneNumber, PhoneNumberError> {

@@ -1,5 +1,14 @@
 import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
 
+/** The hint under a field; the field points at it with `aria-describedby`. */
+function Hint({ id, hint }: { id: string; hint: ReactNode }) {
+  return hint ? (
+    <p className="field-hint" id={id}>
+      {hint}
+    </p>
+  ) : null;
+}
+
 /** A labelled text input with an optional hint below it. */
 export function TextField({
   label,
@@ -12,11 +21,7 @@ export function TextField({
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <input id={id} aria-describedby={hint ? hintId : undefined} {...input} />
-      {hint ? (
-        <p className="field-hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
+      <Hint id={hintId} hint={hint} />
     </div>
   );
 }
@@ -32,11 +37,7 @@ export function TextAreaField({
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <textarea id={id} aria-describedby={hint ? hintId : undefined} {...textarea} />
-      {hint ? (
-        <p className="field-hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
+      <Hint id={hintId} hint={hint} />
     </div>
   );
 }
@@ -68,11 +69,7 @@ export function CheckboxField({
     <div className="field field-check">
       <input id={id} type="checkbox" aria-describedby={hint ? hintId : undefined} {...input} />
       <label htmlFor={id}>{label}</label>
-      {hint ? (
-        <p className="field-hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
+      <Hint id={hintId} hint={hint} />
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { ConfirmAction } from "../../../components/ConfirmAction";
 import { TextAreaField, TextField } from "../../../components/Field";
 import { EmptyState, ErrorState, InlineError, Loading } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
@@ -65,7 +66,6 @@ function CannedReplyRow({ reply }: { reply: CannedReply }) {
   const update = useUpdateCannedReply();
   const remove = useDeleteCannedReply();
   const [editing, setEditing] = useState(false);
-  const [confirming, setConfirming] = useState(false);
   return (
     <li className="admin-row">
       <div className="admin-row-main">
@@ -85,35 +85,14 @@ function CannedReplyRow({ reply }: { reply: CannedReply }) {
           >
             Edit
           </button>
-          {confirming ? (
-            <>
-              <button
-                type="button"
-                className="button button-small button-danger"
-                disabled={remove.isPending}
-                aria-label={`Yes, delete ${reply.title}`}
-                onClick={() => {
-                  remove.mutate(reply.id);
-                }}
-              >
-                Yes, delete
-              </button>
-              <button type="button" className="button button-small" onClick={() => { setConfirming(false); }}>
-                Keep
-              </button>
-            </>
-          ) : (
-            <button
-              type="button"
-              className="button button-small button-danger"
-              aria-label={`Delete ${reply.title}`}
-              onClick={() => {
-                setConfirming(true);
-              }}
-            >
-              Delete
-            </button>
-          )}
+          <ConfirmAction
+            verb="Delete"
+            subject={reply.title}
+            pending={remove.isPending}
+            onConfirm={() => {
+              remove.mutate(reply.id);
+            }}
+          />
         </div>
       </div>
       {remove.isError ? <InlineError>{errorMessage(remove.error)}</InlineError> : null}

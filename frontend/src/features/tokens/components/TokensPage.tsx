@@ -1,4 +1,5 @@
 import { useId, useRef, useState } from "react";
+import { ConfirmAction } from "../../../components/ConfirmAction";
 import { SelectField, TextField } from "../../../components/Field";
 import { EmptyState, ErrorState, InlineError, Loading } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
@@ -97,7 +98,6 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
 
 function TokenRow({ token }: { token: ApiToken }) {
   const remove = useDeleteToken();
-  const [confirming, setConfirming] = useState(false);
   return (
     <li className="admin-row">
       <div className="admin-row-main">
@@ -109,28 +109,15 @@ function TokenRow({ token }: { token: ApiToken }) {
           </p>
         </div>
         <div className="admin-row-actions">
-          {confirming ? (
-            <>
-              <span>Revoke “{token.name}”?</span>
-              <button type="button" className="button button-small button-danger" disabled={remove.isPending} onClick={() => { remove.mutate(token.id); }}>
-                Yes, revoke
-              </button>
-              <button type="button" className="button button-small" onClick={() => { setConfirming(false); }}>
-                Keep
-              </button>
-            </>
-          ) : (
-            <button
-              type="button"
-              className="button button-small button-danger"
-              aria-label={`Revoke ${token.name}`}
-              onClick={() => {
-                setConfirming(true);
-              }}
-            >
-              Revoke
-            </button>
-          )}
+          <ConfirmAction
+            verb="Revoke"
+            subject={token.name}
+            question={`Revoke “${token.name}”?`}
+            pending={remove.isPending}
+            onConfirm={() => {
+              remove.mutate(token.id);
+            }}
+          />
         </div>
       </div>
       {remove.isError ? <InlineError>{errorMessage(remove.error)}</InlineError> : null}
