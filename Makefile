@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run build frontend-build test lint rust-test api-check api-types frontend-check e2e fuzz compose-check bench
+.PHONY: help run build frontend-build test lint rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard
 
 # npm writes this file on every install: the app's dependencies are reinstalled when the lock file changes.
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
@@ -14,6 +14,7 @@ help:
 	@echo "make run    build and serve smsdesk on http://127.0.0.1:8080 (SQLite, console SMS gateway)"
 	@echo "make test   run every check and test (PostgreSQL tests too when TEST_DATABASE_URL is set)"
 	@echo "make bench  ingest benchmark on SQLite (and PostgreSQL with TEST_DATABASE_URL)"
+	@echo "make bench-dashboard  the queue's first render in Chromium with 10,000 tickets (target < 1 s)"
 	@echo "make api-types  regenerate the OpenAPI document and the frontend's TypeScript types"
 	@echo "make e2e   end-to-end tests in Chromium against the real server (skipped without /usr/bin/chromium)"
 
@@ -80,3 +81,8 @@ compose-check:
 
 bench:
 	$(CARGO) bench --locked -p smsdesk --bench webhooks
+
+## The dashboard's first render of the queue with 10,000 tickets (release server, SQLite, Debian's Chromium):
+## prints each load's time, the median and p95, and PASS/MISS against the 1 s target. Not part of `make test`.
+bench-dashboard:
+	scripts/dashboard-bench.sh

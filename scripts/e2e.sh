@@ -15,6 +15,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=lib/frontend.sh
+source scripts/lib/frontend.sh
 e2e=$root/frontend/e2e
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
@@ -47,29 +49,13 @@ fi
 
 # The app: built when dist/ is missing, or older than its sources (or on request).
 frontend=$root/frontend
-needs_build=0
-if [[ ${E2E_REBUILD_FRONTEND:-} == 1 || ! -f $frontend/dist/index.html ]]; then
-  needs_build=1
-elif [[ ${E2E_NO_BUILD:-} == 1 ]]; then
-  needs_build=0
-elif [[ -n $(find "$frontend/src" "$frontend/index.html" "$frontend/package-lock.json" "$frontend/vite.config.ts" \
-  -newer "$frontend/dist/index.html" -type f -print -quit 2>/dev/null) ]]; then
-  needs_build=1
-fi
-if [[ $needs_build == 1 ]]; then
-  if [[ ! -d $frontend/node_modules || $frontend/package-lock.json -nt $frontend/node_modules/.package-lock.json ]]; then
-    echo "e2e: npm ci (frontend)"
-    (cd "$frontend" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-  echo "e2e: npm run build (frontend)"
-  (cd "$frontend" && npm run --silent build)
+if [[ ${E2E_REBUILD_FRONTEND:-} == 1 || ! -f $frontend/dist/index.html ]] \
+  || { [[ ${E2E_NO_BUILD:-} != 1 ]] && frontend_is_stale "$frontend"; }; then
+  build_frontend e2e "$frontend"
 fi
 
-# The tests' own packages (Playwright, axe-core): installed when missing or when the lock file changed.
-if [[ ! -d $e2e/node_modules || $e2e/package-lock.json -nt $e2e/node_modules/.package-lock.json ]]; then
-  echo "e2e: npm ci (frontend/e2e)"
-  (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The tests' own packages (Playwright, axe-core).
+install_e2e_packages e2e "$e2e"
 
 echo "e2e: $("$chromium" --version 2>/dev/null | head -n1), Playwright $(cd "$e2e" && node -p 'require("@playwright/test/package.json").version')"
 cd "$e2e"

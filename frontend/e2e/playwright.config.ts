@@ -4,8 +4,7 @@
 // Run them with scripts/e2e.sh from the repository root (it builds what is missing first).
 
 import { defineConfig } from "@playwright/test";
-
-const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+import { chromiumLaunchOptions } from "./harness/constants.ts";
 
 export default defineConfig({
   testDir: "tests",
@@ -31,18 +30,7 @@ export default defineConfig({
     screenshot: "only-on-failure",
     actionTimeout: 10_000,
     navigationTimeout: 15_000,
-    launchOptions: {
-      executablePath: chromium,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
 });

@@ -24,5 +24,19 @@ export const AUTH_TOKEN = "e2e-twilio-auth-token";
 /** Our Twilio number: customers text it, replies come from it. */
 export const OUR_NUMBER = "+14155550100";
 
+/** Debian's Chromium (Playwright never downloads a browser here) and the switches every run gives it. */
+export const chromiumLaunchOptions = {
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+};
+
 /** Made with `smsdesk users add` before the server starts. */
 export const ADMIN = { email: "admin@example.com", name: "Ada Admin", password: "correct-horse-battery" } as const;

@@ -1,29 +1,27 @@
 // What the tests use: `test` with a `desk` fixture (texts in and out of the stand-in gateway, the admin's API,
-// fresh users and phone numbers) and the page helpers below. Import `test` and `expect` from here.
+// fresh users and phone numbers), the page helpers (pages.ts) and the ones below. Import `test`, `expect` and
+// the helpers from here.
 
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import AxeBuilder from "@axe-core/playwright";
-import { test as base, expect, type Locator, type Page, type TestInfo } from "@playwright/test";
-import { ADMIN, ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, paths } from "./constants.ts";
-import { newMessageSid, type SentSms } from "./gateway.ts";
+import { test as base, expect, type Page, type TestInfo } from "@playwright/test";
+import { ADMIN, ACCOUNT_SID, OUR_NUMBER, paths } from "./constants.ts";
+import { sessionApi, tokenApi, type ApiCall, type Ticket } from "./api.ts";
+import type { SentSms } from "./gateway.ts";
+import { inboundSmsParams, postTwilio } from "./twilio.ts";
 
 export { expect };
 export type { SentSms };
+export type { Ticket } from "./api.ts";
+export { composer, displayNumber, queueRow, setInternalNote, signIn } from "./pages.ts";
+export { twilioSignature } from "./twilio.ts";
 
 function env(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run the tests with \`npx playwright test\` (its global setup sets it).`);
   return value;
-}
-
-/** Twilio's X-Twilio-Signature: base64(HMAC-SHA1(auth token, url + each param name and value, sorted by name)). */
-export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
-  const data = Object.keys(params)
-    .sort()
-    .reduce((text, name) => text + name + params[name], url);
-  return createHmac("sha1", authToken).update(data, "utf8").digest("base64");
 }
 
 export interface User {
@@ -34,19 +32,11 @@ export interface User {
   role: "admin" | "agent";
 }
 
-export interface Ticket {
-  id: number;
-  customer_number: string;
-  customer_number_display: string;
-  status: "open" | "pending" | "closed";
-  assignee_id: number | null;
-  contact: { id: number; name: string | null } | null;
-}
 
 export class Desk {
   readonly baseUrl = env("E2E_BASE_URL");
   readonly gatewayUrl = env("E2E_GATEWAY_URL");
-  private readonly token = env("E2E_ADMIN_TOKEN");
+  private readonly adminApi = tokenApi(this.baseUrl, env("E2E_ADMIN_TOKEN"));
   readonly admin: User = { id: 0, role: "admin", ...ADMIN };
   readonly ourNumber = OUR_NUMBER;
 
@@ -59,34 +49,12 @@ export class Desk {
 
   /** Posts a signed Twilio webhook to smsdesk, as Twilio would; returns the response. */
   async postTwilio(path: string, params: Record<string, string>): Promise<Response> {
-    const url = `${this.baseUrl}${path}`;
-    return fetch(url, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Twilio-Signature": twilioSignature(AUTH_TOKEN, url, params),
-        "User-Agent": "TwilioProxy/1.1",
-      },
-      body: new URLSearchParams(params).toString(),
-    });
+    return postTwilio(this.baseUrl, path, params);
   }
 
   /** A text from `from` to our number arrives through Twilio's inbound webhook. */
   async receiveSms({ from, body }: { from: string; body: string }): Promise<void> {
-    const sid = newMessageSid();
-    const response = await this.postTwilio("/webhooks/twilio", {
-      AccountSid: ACCOUNT_SID,
-      ApiVersion: "2010-04-01",
-      Body: body,
-      From: from,
-      MessageSid: sid,
-      NumMedia: "0",
-      NumSegments: "1",
-      SmsMessageSid: sid,
-      SmsSid: sid,
-      SmsStatus: "received",
-      To: OUR_NUMBER,
-    });
+    const response = await this.postTwilio("/webhooks/twilio", inboundSmsParams({ from, body }));
     expect(response.status, `inbound webhook: ${await response.clone().text()}`).toBe(200);
     expect(response.headers.get("content-type") ?? "").toContain("text/xml");
   }
@@ -131,46 +99,15 @@ export class Desk {
 
   /** Calls smsdesk's API with the admin's API token; returns the parsed JSON (or null for 204). */
   async api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
-    return (text ? JSON.parse(text) : null) as T;
+    return this.adminApi<T>(method, path, body);
   }
 
   /**
    * Signs `user` in through the API (as the browser does: session cookie and CSRF token) and returns a caller
    * of the API as them, for setting up data written by someone other than the admin.
    */
-  async apiAs(user: { email: string; password: string }): Promise<<T = unknown>(method: string, path: string, body?: unknown) => Promise<T>> {
-    const response = await fetch(`${this.baseUrl}/api/session`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email: user.email, password: user.password }),
-    });
-    if (!response.ok) throw new Error(`signing in ${user.email} answered ${response.status}: ${await response.text()}`);
-    const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-    const { csrf_token: csrf } = (await response.json()) as { csrf_token: string };
-    return async <T,>(method: string, path: string, body?: unknown): Promise<T> => {
-      const answer = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          Cookie: cookie,
-          "X-CSRF-Token": csrf,
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await answer.text();
-      if (!answer.ok) throw new Error(`${method} ${path} as ${user.email} answered ${answer.status}: ${text}`);
-      return (text ? JSON.parse(text) : null) as T;
-    };
+  async apiAs(user: { email: string; password: string }): Promise<ApiCall> {
+    return sessionApi(this.baseUrl, user);
   }
 
   /** A new user with a password, made through the API. */
@@ -193,53 +130,6 @@ export class Desk {
       .toBe(true);
     return ticket as Ticket;
   }
-}
-
-/** Signs in through the sign-in page and waits for the queue. */
-export async function signIn(page: Page, user: { email: string; password: string }): Promise<void> {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).not.toHaveURL(/\/sign-in/);
-  await expect(page.getByRole("tab", { name: /^All/ })).toBeVisible();
-}
-
-/** "+14155551000" as the app shows it: "+1 415-555-1000". */
-export function displayNumber(number: string): string {
-  const match = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(number);
-  if (!match) throw new Error(`not a NANP number: ${number}`);
-  return `+1 ${match[1]}-${match[2]}-${match[3]}`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** The queue's row (a link) for a ticket whose name contains `label`: a contact name or a displayed number. */
-export function queueRow(page: Page, label: string): Locator {
-  return page.getByRole("region", { name: "Queue" }).getByRole("link", { name: new RegExp(escapeRegExp(label)) });
-}
-
-/** The open ticket's composer: the form with the "Send" button. */
-export function composer(page: Page): Locator {
-  return page.locator("form").filter({ has: page.getByRole("button", { name: "Send", exact: true }) });
-}
-
-/**
- * Switches the composer between a reply and an internal note. The app shows this as a toggle button
- * (aria-pressed) or a checkbox labelled "Internal note"; either works.
- */
-export async function setInternalNote(page: Page, on: boolean): Promise<void> {
-  const form = composer(page);
-  const checkbox = form.getByRole("checkbox", { name: "Internal note" });
-  if ((await checkbox.count()) > 0) {
-    await checkbox.setChecked(on);
-    return;
-  }
-  const toggle = form.getByRole("button", { name: "Internal note" });
-  if ((await toggle.getAttribute("aria-pressed")) !== String(on)) await toggle.click();
-  await expect(toggle).toHaveAttribute("aria-pressed", String(on));
 }
 
 /** Fails on axe violations of impact serious or critical; attaches the full report to the test. */
