@@ -26,6 +26,7 @@ WORKDIR /src
 
 # Only what the build reads: the migrations are embedded at compile time (backend/build.rs).
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY .cargo ./.cargo
 COPY backend ./backend
 COPY migrations ./migrations
 

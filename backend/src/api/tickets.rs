@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::ErrorBody;
 use super::auth::Authenticated;
 use super::body::Body;
-use super::etag::{client_has, etag, etag_of_value, not_modified, ok_json};
+use super::etag::{Fresh, Revalidation};
 use crate::db::StoreError;
 use crate::domain::{MessageBody, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
 use crate::error::ApiError;
@@ -123,13 +123,15 @@ pub async fn list_tickets(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
     let filter = query.into_inner().parse(viewer)?;
-    let stamp = state.db.read(move |conn| list_stamp(conn, viewer).map_err(StoreError::from)).await?;
-    let tag = etag(&stamp, &req, viewer.0);
-    if client_has(&req, &tag) {
-        return Ok(not_modified(&tag));
-    }
-    let page = state.db.read(move |conn| load_tickets(conn, &filter).map_err(StoreError::from)).await?;
-    Ok(ok_json(&tag, &TicketList { tickets: page.tickets, next_cursor: page.next.map(|c| c.encode()) }))
+    let revalidation = Revalidation::new(&req, viewer.0);
+    let fresh = state
+        .db
+        .read(move |conn| {
+            let stamp = list_stamp(conn, viewer)?;
+            revalidation.check(&stamp, || load_tickets(conn, &filter)).map_err(StoreError::from)
+        })
+        .await?;
+    Ok(fresh.map(|page| TicketList { tickets: page.tickets, next_cursor: page.next.map(|c| c.encode()) }).respond())
 }
 
 /// The numbers behind the queue's tabs.
@@ -151,11 +153,11 @@ pub async fn ticket_counts(
         state.db.read(move |conn| crate::tickets::ticket_counts(conn, team, viewer).map_err(StoreError::from)).await?;
     // The answer is a handful of numbers: its ETag is the numbers themselves, so a poll gets 304 while
     // they are unchanged, however busy the queue is.
-    let tag = etag_of_value(&counts, &req, viewer.0);
-    if client_has(&req, &tag) {
-        return Ok(not_modified(&tag));
-    }
-    Ok(ok_json(&tag, &counts))
+    let revalidation = Revalidation::new(&req, viewer.0);
+    let etag = revalidation.etag_of_value(&counts);
+    let fresh =
+        if revalidation.client_has(&etag) { Fresh::Unchanged { etag } } else { Fresh::Changed { etag, body: counts } };
+    Ok(fresh.respond())
 }
 
 /// One ticket.
@@ -285,7 +287,9 @@ pub async fn list_messages(
                 .ok_or_else(|| ApiError::bad_request("invalid_cursor", "The cursor is not one this API returned."))
         })
         .transpose()?;
-    let stamp = state
+    let revalidation = Revalidation::new(&req, auth.0.user_id.0);
+    let filter = MessageFilter { ticket_id, after };
+    let fresh = state
         .db
         .read(move |conn| -> Result<_, StoreError> {
             let exists: bool = diesel::RunQueryDsl::get_result(
@@ -295,23 +299,20 @@ pub async fn list_messages(
                 ))),
                 conn,
             )?;
-            Ok(if exists { Some(thread_stamp(conn, ticket_id)?) } else { None })
+            if !exists {
+                return Ok(None);
+            }
+            let stamp = thread_stamp(conn, ticket_id)?;
+            Ok(Some(revalidation.check(&stamp, || thread(conn, &filter))?))
         })
         .await?
         .ok_or_else(|| ApiError::not_found(format!("There is no ticket {ticket_id}.")))?;
-    let tag = etag(&stamp, &req, auth.0.user_id.0);
-    if client_has(&req, &tag) {
-        return Ok(not_modified(&tag));
-    }
-    let filter = MessageFilter { ticket_id, after };
-    let page = state.db.read(move |conn| thread(conn, &filter).map_err(StoreError::from)).await?;
-    Ok(ok_json(
-        &tag,
-        &MessageList {
+    Ok(fresh
+        .map(|page| MessageList {
             messages: page.messages.into_iter().map(MessageView::from).collect(),
             cursor: page.cursor.map(|c| c.encode()),
-        },
-    ))
+        })
+        .respond())
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -281,3 +281,27 @@ where
 {
     tokio::task::spawn_blocking(work).await.map_err(|_| E::from(StoreError::TaskPanicked))?
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use diesel::prelude::*;
+
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+
+    /// `.cargo/config.toml` builds SQLite with `SQLITE_ENABLE_QPSG`: without it every query with a bound
+    /// `LIMIT` is parsed and planned again on every execution.
+    #[test]
+    fn sqlite_is_built_with_a_stable_query_planner() {
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<CompileOption> = diesel::sql_query("PRAGMA compile_options").load(&mut conn).unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG (LIBSQLITE3_FLAGS in .cargo/config.toml)"
+        );
+    }
+}
