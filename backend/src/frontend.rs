@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use actix_files::NamedFile;
-use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderValue};
+use actix_web::http::header::{self, CacheControl, CacheDirective, ContentEncoding, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
 /// Paths the app never owns: unknown ones there answer a JSON 404/405, not the dashboard.
@@ -42,9 +42,25 @@ impl Frontend {
         } else {
             (self.dir.join("index.html"), false)
         };
-        match NamedFile::open_async(&file).await {
+        // The build writes a gzipped copy beside each asset (frontend/scripts/precompress.mjs): the app's
+        // JavaScript is a third of its size on the wire, at no CPU cost per request.
+        let gzipped = immutable.then(|| precompressed(&file)).flatten().filter(|_| accepts_gzip(req));
+        let opened = match &gzipped {
+            Some(gz) => NamedFile::open_async(gz).await.map(|named| {
+                named
+                    .set_content_type(content_type_of(&file))
+                    .set_content_encoding(ContentEncoding::Gzip)
+                    .disable_content_disposition()
+            }),
+            None => NamedFile::open_async(&file).await,
+        };
+        match opened {
             Ok(named) => {
                 let mut response = named.use_last_modified(!immutable).into_response(req);
+                if immutable {
+                    // Caches must keep the gzipped and the plain copy apart.
+                    response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                }
                 let cache = if immutable {
                     CacheControl(vec![
                         CacheDirective::Public,
@@ -66,6 +82,30 @@ impl Frontend {
             }
         }
     }
+}
+
+/// `file.gz`, if the build wrote one.
+fn precompressed(file: &Path) -> Option<PathBuf> {
+    let mut name = file.file_name()?.to_os_string();
+    name.push(".gz");
+    let gz = file.with_file_name(name);
+    gz.is_file().then_some(gz)
+}
+
+fn content_type_of(file: &Path) -> actix_web::mime::Mime {
+    actix_files::file_extension_to_mime(file.extension().and_then(|e| e.to_str()).unwrap_or_default())
+}
+
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, not refused with `q=0`).
+fn accepts_gzip(req: &HttpRequest) -> bool {
+    req.headers().get_all(header::ACCEPT_ENCODING).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| p.replace(' ', "").eq_ignore_ascii_case("q=0") || p == "q=0.0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        },
+    )
 }
 
 /// The request path as a path under the build directory: plain segments only, no `..`, no hidden files,

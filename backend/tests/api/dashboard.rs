@@ -16,6 +16,8 @@ fn fake_build() -> tempfile::TempDir {
     std::fs::write(dir.path().join("index.html"), "<!doctype html><div id=root></div>").unwrap();
     std::fs::create_dir(dir.path().join("assets")).unwrap();
     std::fs::write(dir.path().join("assets/index-abc123.js"), "console.log('app')").unwrap();
+    // The build's gzipped copy (frontend/scripts/precompress.mjs); its bytes only need to be told apart.
+    std::fs::write(dir.path().join("assets/index-abc123.js.gz"), "gzipped app").unwrap();
     std::fs::write(dir.path().join("favicon.svg"), "<svg/>").unwrap();
     dir
 }
@@ -37,8 +39,27 @@ pub async fn the_dashboard_is_served_at_the_root_and_owns_its_routes(backend: Ba
     assert_eq!(script.status(), 200);
     assert!(script.headers()["content-type"].to_str().unwrap().contains("javascript"));
     assert!(script.headers()["cache-control"].to_str().unwrap().contains("immutable"), "hashed assets are cached");
+    assert!(script.headers().get("content-encoding").is_none());
     assert_eq!(script.text().await.unwrap(), "console.log('app')");
     assert_eq!(get("/favicon.svg").await.unwrap().status(), 200);
+
+    // Browsers that take gzip get the build's gzipped copy, labelled as the script it is.
+    let get_encoded = |encoding: &'static str| {
+        client.get(app.url("/assets/index-abc123.js")).header("accept-encoding", encoding).send()
+    };
+    let gzipped = get_encoded("gzip, deflate, br, zstd").await.unwrap();
+    assert_eq!(gzipped.status(), 200);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert!(gzipped.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert_eq!(gzipped.headers()["vary"], "accept-encoding");
+    assert!(gzipped.headers().get("content-disposition").is_none());
+    assert!(gzipped.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(gzipped.text().await.unwrap(), "gzipped app");
+    for refused in ["gzip;q=0", "br", "identity"] {
+        let plain = get_encoded(refused).await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "{refused}");
+        assert_eq!(plain.text().await.unwrap(), "console.log('app')", "{refused}");
+    }
 
     // A missing asset is a 404, not the app.
     for missing in ["/assets/gone-123.js", "/.env", "/assets/.hidden.js"] {
