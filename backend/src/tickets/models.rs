@@ -106,6 +106,13 @@ pub(crate) struct TicketRow {
     opted_out: bool,
 }
 
+impl TicketRow {
+    /// Where the row sits in the queue's newest-activity-first order (greater is newer).
+    pub(crate) fn position(&self) -> (NaiveDateTime, TicketId) {
+        (self.updated_at, self.id)
+    }
+}
+
 impl From<TicketRow> for Ticket {
     fn from(row: TicketRow) -> Self {
         let last_message = match (row.last_message_preview, row.last_message_direction, row.last_message_at) {

@@ -85,12 +85,39 @@ pub struct TicketPage {
 /// Tickets with the newest activity first, a page at a time (keyset pagination: stable while tickets
 /// change, and as fast on page 1000 as on page 1).
 pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryResult<TicketPage> {
+    let mut rows: Vec<TicketRow> = match filter.statuses.as_deref() {
+        None => page_of(conn, filter, None)?,
+        // One query per status, each reading its own range of the (status, updated_at, id) index, merged
+        // here. As one `status <> 'closed'` scan of the activity index, the queue's page would look up and
+        // skip every closed ticket between its open ones: most of a desk with a long history.
+        Some(statuses) => {
+            let mut distinct = statuses.to_vec();
+            distinct.sort_unstable_by_key(|status| status.as_str());
+            distinct.dedup();
+            let mut merged = Vec::new();
+            for status in distinct {
+                merged.extend(page_of(conn, filter, Some(status))?);
+            }
+            merged.sort_unstable_by(|a, b| b.position().cmp(&a.position()));
+            merged
+        }
+    };
+    let more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit.max(0) as usize);
+    let tickets: Vec<Ticket> = rows.into_iter().map(Ticket::from).collect();
+    let next = if more { tickets.last().map(|t| TicketCursor { updated_at: t.updated_at, id: t.id }) } else { None };
+    Ok(TicketPage { tickets, next })
+}
+
+/// Up to `limit + 1` tickets in the newest-activity-first order that match the filter (and `status`).
+fn page_of(
+    conn: &mut AnyConnection,
+    filter: &TicketFilter,
+    status: Option<TicketStatus>,
+) -> QueryResult<Vec<TicketRow>> {
     let mut query = tickets_seen_by(filter.viewer).select(TicketRow::as_select()).into_boxed::<MultiBackend>();
-    match filter.statuses.as_deref() {
-        None => {}
-        Some([status]) => query = query.filter(tickets::status.eq(*status)),
-        Some(statuses) if is_unclosed(statuses) => query = query.filter(TicketIsUnclosed),
-        Some(statuses) => query = query.filter(tickets::status.eq_any(statuses.to_vec())),
+    if let Some(status) = status {
+        query = query.filter(tickets::status.eq(status));
     }
     match filter.assignee {
         None => {}
@@ -113,17 +140,7 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
                 .or(tickets::updated_at.eq(after.updated_at).and(tickets::id.lt(after.id))),
         );
     }
-    let mut rows: Vec<TicketRow> =
-        query.order((tickets::updated_at.desc(), tickets::id.desc())).limit(filter.limit + 1).load(conn)?;
-    let more = rows.len() as i64 > filter.limit;
-    rows.truncate(filter.limit.max(0) as usize);
-    let tickets: Vec<Ticket> = rows.into_iter().map(Ticket::from).collect();
-    let next = if more { tickets.last().map(|t| TicketCursor { updated_at: t.updated_at, id: t.id }) } else { None };
-    Ok(TicketPage { tickets, next })
-}
-
-fn is_unclosed(statuses: &[TicketStatus]) -> bool {
-    statuses.len() == 2 && statuses.contains(&TicketStatus::Open) && statuses.contains(&TicketStatus::Pending)
+    query.order((tickets::updated_at.desc(), tickets::id.desc())).limit(filter.limit + 1).load(conn)
 }
 
 /// The ticket matches a search: its customer's number, its contact's name or any of its messages' bodies

@@ -107,6 +107,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         queue::change_cursors_return_only_what_changed,
         queue::contacts_can_be_listed_named_and_show_opt_outs,
         queue::inactive_tickets_are_closed_and_the_next_text_opens_a_new_one,
+        queue::a_queue_of_several_statuses_pages_in_activity_order,
         composer::agents_start_conversations_without_a_confirmation,
         composer::conversations_refuse_opted_out_and_invalid_numbers,
         composer::conversations_need_a_sender_number,

@@ -309,3 +309,49 @@ async fn age_ticket(app: &TestApp, id: i64, by: chrono::Duration) {
         .await
         .unwrap();
 }
+
+/// `status=open,pending` is answered by one query per status, merged: pages must still follow the newest
+/// activity first across both statuses, without gaps or repeats, and leave closed tickets out.
+pub async fn a_queue_of_several_statuses_pages_in_activity_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        let customer = format!("+1415555072{i}");
+        app.text(&customer, "hello").await;
+        let id = ticket_id_of(&app, &customer).await;
+        let status = ["open", "pending", "closed"][i % 3];
+        if status != "open" {
+            app.patch_json(&format!("/api/tickets/{id}"), json!({"status": status})).await;
+        }
+        if status != "closed" {
+            expected.push(id);
+        }
+    }
+    // Newest activity first: each ticket was changed after the one before it.
+    expected.reverse();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            None => "/api/tickets?status=open,pending&limit=2".to_owned(),
+            Some(c) => format!("/api/tickets?status=pending,open,open&limit=2&cursor={c}"),
+        };
+        let page = app.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        seen.extend(ids(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+    let statuses: Vec<String> = app.get("/api/tickets?status=open,pending&limit=200").await.body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(statuses.contains(&"open".to_owned()) && statuses.contains(&"pending".to_owned()));
+    assert!(!statuses.contains(&"closed".to_owned()));
+}
