@@ -98,7 +98,7 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
             for status in distinct {
                 merged.extend(page_of(conn, filter, Some(status))?);
             }
-            merged.sort_unstable_by(|a, b| b.position().cmp(&a.position()));
+            merged.sort_unstable_by_key(|row| std::cmp::Reverse(row.position()));
             merged
         }
     };
