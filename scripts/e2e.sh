@@ -18,8 +18,6 @@ root=$PWD
 # shellcheck source=lib/frontend.sh
 source scripts/lib/frontend.sh
 e2e=$root/frontend/e2e
-export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
 if [[ ! -x $chromium ]]; then

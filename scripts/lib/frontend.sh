@@ -1,6 +1,10 @@
 # Sourced by scripts/e2e.sh and scripts/dashboard-bench.sh: bring the dashboard's build and the e2e package's
 # dependencies up to date. Each function takes the caller's name for its log lines.
 
+# Playwright drives Debian's Chromium and never downloads a browser; npm stays quiet.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+
 # frontend_is_stale: dist/ is missing or older than the app's sources.
 frontend_is_stale() {
   local frontend=$1

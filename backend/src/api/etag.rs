@@ -43,7 +43,7 @@ impl Revalidation {
     }
 
     /// The strong ETag of the answer at this change stamp.
-    pub fn etag(&self, stamp: &ChangeStamp) -> String {
+    fn etag(&self, stamp: &ChangeStamp) -> String {
         let mut hash = self.request.clone();
         for part in stamp.parts() {
             hash.update(part.as_bytes());
@@ -52,16 +52,8 @@ impl Revalidation {
         format!("\"{}\"", &hex::encode(hash.finalize())[..32])
     }
 
-    /// The strong ETag of a small answer computed in full anyway: the answer itself, hashed.
-    pub fn etag_of_value<T: std::hash::Hash>(&self, value: &T) -> String {
-        use std::hash::{DefaultHasher, Hasher};
-        let mut hasher = DefaultHasher::new();
-        value.hash(&mut hasher);
-        self.etag(&ChangeStamp::from_parts(vec![hasher.finish().to_string()]))
-    }
-
     /// Whether the client already holds this version (`If-None-Match`, strong comparison).
-    pub fn client_has(&self, etag: &str) -> bool {
+    fn client_has(&self, etag: &str) -> bool {
         self.held.iter().any(|candidate| candidate == "*" || candidate == etag)
     }
 
@@ -72,6 +64,16 @@ impl Revalidation {
             return Ok(Fresh::Unchanged { etag });
         }
         Ok(Fresh::Changed { body: load()?, etag })
+    }
+
+    /// For a small answer computed in full anyway: its ETag is the answer itself, hashed, so the client gets
+    /// `Unchanged` for as long as the value is the same, however busy the data behind it is.
+    pub fn check_value<T: std::hash::Hash>(&self, value: T) -> Fresh<T> {
+        use std::hash::{DefaultHasher, Hasher};
+        let mut hasher = DefaultHasher::new();
+        value.hash(&mut hasher);
+        let etag = self.etag(&ChangeStamp::from_parts(vec![hasher.finish().to_string()]));
+        if self.client_has(&etag) { Fresh::Unchanged { etag } } else { Fresh::Changed { etag, body: value } }
     }
 }
 

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::ErrorBody;
 use super::auth::Authenticated;
 use super::body::Body;
-use super::etag::{Fresh, Revalidation};
+use super::etag::Revalidation;
 use crate::db::StoreError;
 use crate::domain::{MessageBody, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
 use crate::error::ApiError;
@@ -151,13 +151,7 @@ pub async fn ticket_counts(
     let team = state.team_counts.get(&state.db).await?;
     let counts =
         state.db.read(move |conn| crate::tickets::ticket_counts(conn, team, viewer).map_err(StoreError::from)).await?;
-    // The answer is a handful of numbers: its ETag is the numbers themselves, so a poll gets 304 while
-    // they are unchanged, however busy the queue is.
-    let revalidation = Revalidation::new(&req, viewer.0);
-    let etag = revalidation.etag_of_value(&counts);
-    let fresh =
-        if revalidation.client_has(&etag) { Fresh::Unchanged { etag } } else { Fresh::Changed { etag, body: counts } };
-    Ok(fresh.respond())
+    Ok(Revalidation::new(&req, viewer.0).check_value(counts).respond())
 }
 
 /// One ticket.

@@ -80,8 +80,8 @@ impl fmt::Display for PhoneNumber {
 }
 
 /// Results of a per-number computation shared by every thread of the process: a number's first sight
-/// (its webhook, or the first list that shows it) pays for it, every later request finds it. Bounded: the
-/// least recently used numbers are forgotten first.
+/// (its webhook, or the first list that shows it) pays for it, every later request finds it. Bounded:
+/// numbers seen rarely are forgotten first.
 struct Remembered<V> {
     results: std::sync::LazyLock<quick_cache::sync::Cache<Box<str>, V>>,
 }

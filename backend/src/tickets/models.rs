@@ -86,7 +86,7 @@ pub(crate) struct TicketRow {
     channel_number: String,
     status: TicketStatus,
     created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
     closed_at: Option<NaiveDateTime>,
     contact_id: Option<i64>,
     assignee_id: Option<UserId>,
