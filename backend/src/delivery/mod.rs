@@ -5,6 +5,8 @@
 //! rows with a lease, sends them through the gateway, and records the outcome: accepted and refused
 //! messages leave the outbox, temporary failures come back after an exponential backoff. A message is
 //! only sent again after its lease expired without a recorded outcome (the process died mid-send).
+//! Outcomes are recorded in batches: one transaction for whatever finished sending meanwhile, instead of
+//! one transaction (and on PostgreSQL one commit flush) per message.
 
 mod outbox;
 
@@ -12,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 
 pub use outbox::{
     Attempt, ClaimedMessage, DeliveryReport, OPTED_OUT_CODE, backoff, claim_due, describe_error, record_attempt,
@@ -25,6 +27,11 @@ use crate::gateways::SmsGateway;
 
 /// How often an idle worker looks for due retries and for messages queued by other server processes.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// The most delivery outcomes recorded in one transaction.
+const RECORD_BATCH: usize = 64;
+/// Waits before each try to record an outcome: the gateway has acted, and losing the record would send the
+/// message again after its lease.
+const RECORD_RETRY_WAITS_MS: [u64; 4] = [0, 200, 1000, 5000];
 
 /// Wakes the worker when this process queues a message, so it goes out without waiting for the poll.
 #[derive(Clone, Default)]
@@ -55,6 +62,7 @@ impl DeliveryWorker {
     /// Sends until `stop` turns true, then waits for messages already handed to the gateway.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency));
+        let (recorder, recorded) = Recorder::start(self.db.clone(), self.settings.clone());
         while !*stop.borrow() {
             let free = slots.available_permits();
             let claimed = if free == 0 {
@@ -87,10 +95,11 @@ impl DeliveryWorker {
                 let Ok(permit) = slots.clone().acquire_many_owned(messages.len() as u32).await else {
                     break;
                 };
-                let (db, gateway, settings) = (self.db.clone(), self.gateway.clone(), self.settings.clone());
+                let (gateway, recorder) = (self.gateway.clone(), recorder.clone());
                 tokio::spawn(async move {
                     for message in messages {
-                        deliver(&db, &gateway, &settings, message).await;
+                        let attempt = send(&gateway, &message).await;
+                        recorder.record(message, attempt).await;
                     }
                     drop(permit);
                 });
@@ -98,33 +107,94 @@ impl DeliveryWorker {
         }
         // Let in-flight sends record their outcome, so they are not sent again after the lease.
         let _ = slots.acquire_many(self.settings.concurrency as u32).await;
+        drop(recorder);
+        let _ = recorded.await;
     }
 }
 
-async fn deliver(db: &Database, gateway: &SmsGateway, settings: &DeliverySettings, claimed: ClaimedMessage) {
-    let attempt = if claimed.opted_out {
-        Attempt::SkippedOptedOut
-    } else {
-        match gateway.send(&claimed.sms).await {
-            Ok(accepted) => Attempt::Sent(accepted),
-            Err(e) => Attempt::Failed(e),
-        }
-    };
-    if let Attempt::Failed(e) = &attempt {
-        tracing::warn!(message_id = %claimed.sms.message_id, attempt = claimed.attempt, error = %e, "SMS not sent");
+async fn send(gateway: &SmsGateway, claimed: &ClaimedMessage) -> Attempt {
+    if claimed.opted_out {
+        return Attempt::SkippedOptedOut;
     }
-    // The gateway has acted: losing this record would send the message again after the lease, so
-    // retry the write a few times before giving up on it.
-    for wait in [0, 200, 1000, 5000] {
+    match gateway.send(&claimed.sms).await {
+        Ok(accepted) => Attempt::Sent(accepted),
+        Err(e) => {
+            tracing::warn!(message_id = %claimed.sms.message_id, attempt = claimed.attempt, error = %e, "SMS not sent");
+            Attempt::Failed(e)
+        }
+    }
+}
+
+/// One finished send, waiting to be recorded; `done` fires once it is (or recording gave up).
+struct Outcome {
+    message: ClaimedMessage,
+    attempt: Attempt,
+    done: oneshot::Sender<()>,
+}
+
+/// Records delivery outcomes, batching those that arrive while a write is under way.
+#[derive(Clone)]
+struct Recorder(mpsc::Sender<Outcome>);
+
+impl Recorder {
+    /// The recorder and its task, which ends once every clone of the recorder is dropped.
+    fn start(db: Database, settings: DeliverySettings) -> (Self, tokio::task::JoinHandle<()>) {
+        let (outcomes, mut queue) = mpsc::channel::<Outcome>(RECORD_BATCH * 4);
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(RECORD_BATCH);
+            while queue.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+                record_batch(&db, &settings, std::mem::take(&mut batch)).await;
+            }
+        });
+        (Self(outcomes), task)
+    }
+
+    /// Returns once the outcome is recorded, so the next message to the same customer goes out after it.
+    async fn record(&self, message: ClaimedMessage, attempt: Attempt) {
+        let (done, recorded) = oneshot::channel();
+        if self.0.send(Outcome { message, attempt, done }).await.is_ok() {
+            let _ = recorded.await;
+        }
+    }
+}
+
+/// Records a batch in one transaction. If that fails, each outcome is retried on its own, so one that
+/// cannot be written does not hold back the others.
+async fn record_batch(db: &Database, settings: &DeliverySettings, batch: Vec<Outcome>) {
+    let outcomes: Vec<(ClaimedMessage, Attempt)> =
+        batch.iter().map(|o| (o.message.clone(), o.attempt.clone())).collect();
+    if let Err(e) = record_all(db, settings, outcomes).await {
+        tracing::warn!(outcomes = batch.len(), error = %e, "could not record delivery outcomes together; recording each");
+        for outcome in &batch {
+            record_one(db, settings, &outcome.message, &outcome.attempt).await;
+        }
+    }
+    for outcome in batch {
+        let _ = outcome.done.send(());
+    }
+}
+
+async fn record_one(db: &Database, settings: &DeliverySettings, claimed: &ClaimedMessage, attempt: &Attempt) {
+    for wait in RECORD_RETRY_WAITS_MS {
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        let (message, outcome, settings) = (claimed.clone(), attempt.clone(), settings.clone());
-        let recorded =
-            db.write(move |conn| record_attempt(conn, &message, &outcome, &settings).map_err(StoreError::from)).await;
-        match recorded {
+        match record_all(db, settings, vec![(claimed.clone(), attempt.clone())]).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::error!(message_id = %claimed.sms.message_id, error = %e, "could not record a delivery attempt")
             }
         }
     }
+}
+
+async fn record_all(
+    db: &Database,
+    settings: &DeliverySettings,
+    outcomes: Vec<(ClaimedMessage, Attempt)>,
+) -> Result<(), StoreError> {
+    let settings = settings.clone();
+    db.write(move |conn| {
+        outcomes.iter().try_for_each(|(message, attempt)| record_attempt(conn, message, attempt, &settings))?;
+        Ok(())
+    })
+    .await
 }

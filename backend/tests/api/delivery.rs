@@ -155,6 +155,34 @@ pub async fn status_callbacks_are_signed(backend: Backend) {
     forged.assert_error(403, "invalid_signature");
 }
 
+pub async fn a_burst_of_new_customers_gets_every_confirmation_recorded(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Slow answers make sends finish together, so their outcomes are recorded in shared batches.
+    Mock::given(method("POST"))
+        .and(path(twilio_messages_path()))
+        .respond_with(SlowTwilioAccepts(Duration::from_millis(100)))
+        .with_priority(1)
+        .mount(&app.gateway)
+        .await;
+    let customers: Vec<String> = (0..24).map(|i| format!("+141555507{i:02}")).collect();
+    let answers = futures::future::join_all(customers.iter().map(|customer| app.text(customer, "Hello"))).await;
+    assert!(answers.iter().all(|a| a.status == 200), "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+
+    let tickets = app.tickets().await;
+    assert_eq!(tickets.len(), customers.len());
+    for ticket in &tickets {
+        // The customer's text and the confirmation, counted in one update of the ticket.
+        assert_eq!(ticket["message_count"], 2, "{ticket}");
+        assert_eq!(ticket["last_message"]["preview"], "Hello", "{ticket}");
+        assert_eq!(ticket["last_message"]["direction"], "inbound", "{ticket}");
+        let id = ticket["id"].as_i64().unwrap();
+        let thread = app.thread(id).await;
+        let confirmation = thread.iter().find(|m| m["direction"] == "outbound").unwrap();
+        app.wait_for_delivery_status(id, confirmation["id"].as_i64().unwrap(), "sending").await;
+    }
+    assert_eq!(app.gateway_requests().await.len(), customers.len(), "one confirmation per customer");
+}
+
 pub async fn two_server_processes_never_send_a_message_twice(backend: Backend) {
     if backend == Backend::Sqlite {
         // One SQLite database serves one process; replicas are a PostgreSQL set-up.

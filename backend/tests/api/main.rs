@@ -79,6 +79,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         delivery::status_callback_that_beats_the_send_record_is_not_lost,
         delivery::status_callbacks_are_signed,
         delivery::two_server_processes_never_send_a_message_twice,
+        delivery::a_burst_of_new_customers_gets_every_confirmation_recorded,
         messagebird::signed_json_webhook_opens_a_ticket,
         messagebird::signed_form_webhook_from_a_flow_uses_our_originator,
         messagebird::forged_or_unsigned_webhooks_are_refused,
