@@ -1,7 +1,9 @@
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::{NewMessage, Origin, find_unclosed_ticket, insert_message, is_opted_out, open_ticket};
+use super::{
+    NewMessage, Origin, find_unclosed_ticket, insert_message_row, is_opted_out, open_ticket, record_on_ticket,
+};
 use crate::app_settings::RuntimeSettings;
 use crate::db::schema::opt_outs;
 use crate::db::{AnyConnection, StoreError, now};
@@ -82,48 +84,49 @@ pub fn ingest_inbound_sms(
 
     let (ticket_id, opened, status) = join_or_open_ticket(conn, customer, channel)?;
     let media_urls = (!sms.media_urls.is_empty()).then(|| serde_json::Value::from(sms.media_urls.clone()).to_string());
-    let message_id = insert_message(
-        conn,
-        NewMessage {
-            ticket_id,
-            origin: Origin::Customer,
-            internal: false,
-            body: &sms.body,
-            provider: Some(sms.provider.as_str()),
-            provider_message_id: sms.provider_message_id.as_deref(),
-            media_urls,
-            // A customer's text puts a pending ticket (waiting on them) back in the queue.
-            ticket_status: (status == TicketStatus::Pending).then_some(TicketStatus::Open),
-        },
-    )
-    .map_err(|e| match e {
+    let text = NewMessage {
+        ticket_id,
+        origin: Origin::Customer,
+        internal: false,
+        body: &sms.body,
+        provider: Some(sms.provider.as_str()),
+        provider_message_id: sms.provider_message_id.as_deref(),
+        media_urls,
+        // A customer's text puts a pending ticket (waiting on them) back in the queue.
+        ticket_status: (status == TicketStatus::Pending).then_some(TicketStatus::Open),
+    };
+    let message_id = insert_message_row(conn, &text).map_err(|e| match e {
         // Checking first would cost every new text a query; a retried webhook is rare.
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => IngestError::Duplicate,
         other => other.into(),
     })?;
-
-    if !opened {
-        return Ok(IngestOutcome::Appended { ticket_id, message_id });
-    }
     // Never answer STOP, and never text a number that has opted out of this number of ours.
-    let confirmation = if keyword == Some(OptKeyword::OptOut) || is_opted_out(conn, customer, channel)? {
-        None
-    } else {
-        Some(insert_message(
+    let confirm = opened && keyword != Some(OptKeyword::OptOut) && !is_opted_out(conn, customer, channel)?;
+    let confirmation = if confirm {
+        let body = settings.confirmation(ticket_id);
+        Some(insert_message_row(
             conn,
-            NewMessage {
+            &NewMessage {
                 ticket_id,
                 origin: Origin::Automatic,
                 internal: false,
-                body: &settings.confirmation(ticket_id),
+                body: &body,
                 provider: None,
                 provider_message_id: None,
                 media_urls: None,
                 ticket_status: None,
             },
         )?)
+    } else {
+        None
     };
-    Ok(IngestOutcome::Opened { ticket_id, message_id, confirmation })
+    // One update of the ticket for both messages; the customer's text is what the list shows.
+    record_on_ticket(conn, &text, message_id, 1 + i32::from(confirmation.is_some()))?;
+    Ok(if opened {
+        IngestOutcome::Opened { ticket_id, message_id, confirmation }
+    } else {
+        IngestOutcome::Appended { ticket_id, message_id }
+    })
 }
 
 fn record_opt_out(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<()> {

@@ -97,7 +97,16 @@ fn open_ticket(conn: &mut AnyConnection, customer: &str, channel: &str) -> Query
 pub(crate) fn contact_for_number(conn: &mut AnyConnection, phone_number: &str) -> QueryResult<i64> {
     let now = now();
     let row = (contacts::phone_number.eq(phone_number), contacts::created_at.eq(now), contacts::updated_at.eq(now));
-    crate::on_backend!(conn, |c| diesel::insert_into(contacts::table).values(row).on_conflict_do_nothing().execute(c))?;
+    // Insert first: for a new number (the one that opens a ticket) that is the only statement.
+    let inserted: Option<i64> = crate::on_backend!(conn, |c| diesel::insert_into(contacts::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .returning(contacts::id)
+        .get_result(c)
+        .optional())?;
+    if let Some(id) = inserted {
+        return Ok(id);
+    }
     // phone_number is unique: no LIMIT (a bound LIMIT makes SQLite re-plan the statement every time).
     conn.load_native::<_, i64>(contacts::table.filter(contacts::phone_number.eq(phone_number)).select(contacts::id))?
         .pop()
@@ -129,6 +138,14 @@ struct NewMessage<'a> {
 /// Inserts a message, queues it for delivery if it goes to the customer, and updates what the ticket list
 /// shows about the ticket, all in the caller's transaction.
 fn insert_message(conn: &mut AnyConnection, message: NewMessage<'_>) -> QueryResult<MessageId> {
+    let id = insert_message_row(conn, &message)?;
+    record_on_ticket(conn, &message, id, 1)?;
+    Ok(id)
+}
+
+/// Inserts a message and queues it for delivery if it goes to the customer; the ticket's bookkeeping is
+/// left to [`record_on_ticket`], so a caller adding several messages at once updates the ticket once.
+fn insert_message_row(conn: &mut AnyConnection, message: &NewMessage<'_>) -> QueryResult<MessageId> {
     let now = now();
     let direction = if message.origin == Origin::Customer { Direction::Inbound } else { Direction::Outbound };
     let author_id = match message.origin {
@@ -161,10 +178,18 @@ fn insert_message(conn: &mut AnyConnection, message: NewMessage<'_>) -> QueryRes
             outbox::next_attempt_at.eq(now),
         )))?;
     }
+    Ok(id)
+}
+
+/// Updates what the ticket list shows for `message` (stored as `id`) and `added` messages in all: the count,
+/// the activity time, and the preview when a person wrote it; applies the message's status change.
+fn record_on_ticket(conn: &mut AnyConnection, message: &NewMessage<'_>, id: MessageId, added: i32) -> QueryResult<()> {
     let from_a_person = !message.internal && message.origin != Origin::Automatic;
+    let direction = if message.origin == Origin::Customer { Direction::Inbound } else { Direction::Outbound };
     conn.execute_native(RecordMessageOnTicket {
         ticket_id: message.ticket_id,
-        at: now,
+        added,
+        at: now(),
         preview: from_a_person.then(|| message.body.chars().take(PREVIEW_CHARS).collect()),
         direction: from_a_person.then_some(direction),
         inbound_id: (message.origin == Origin::Customer).then_some(id),
@@ -176,7 +201,7 @@ fn insert_message(conn: &mut AnyConnection, message: NewMessage<'_>) -> QueryRes
                 .set(tickets::status.eq(status)),
         )?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// The ticket bookkeeping every new message does, as one statement that is the same text whatever the
@@ -185,6 +210,8 @@ fn insert_message(conn: &mut AnyConnection, message: NewMessage<'_>) -> QueryRes
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
 struct RecordMessageOnTicket {
     ticket_id: TicketId,
+    /// How many messages to count.
+    added: i32,
     at: NaiveDateTime,
     preview: Option<String>,
     direction: Option<Direction>,
@@ -195,14 +222,17 @@ impl<DB> diesel::query_builder::QueryFragment<DB> for RecordMessageOnTicket
 where
     DB: diesel::backend::Backend,
     TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
     NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
     Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
     Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
     Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
-        out.push_sql("UPDATE tickets SET message_count = message_count + 1, updated_at = ");
+        use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+        out.push_sql("UPDATE tickets SET message_count = message_count + ");
+        out.push_bind_param::<Integer, _>(&self.added)?;
+        out.push_sql(", updated_at = ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(", last_message_preview = COALESCE(");
         out.push_bind_param::<Nullable<Text>, _>(&self.preview)?;
