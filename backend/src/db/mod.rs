@@ -94,6 +94,22 @@ macro_rules! insert_returning_id {
     };
 }
 
+/// Runs an `insert_into(…).on_conflict_do_nothing()` statement: the new row's id, or `None` when a
+/// conflicting row already existed. As [`insert_returning_id`], without `RETURNING` on SQLite.
+#[macro_export]
+macro_rules! insert_new_returning_id {
+    ($conn:expr, $insert:expr, $id_column:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql(pg) => $insert.returning($id_column).get_result(pg).optional(),
+            $crate::db::AnyConnection::Sqlite(sqlite) => match $insert.execute(sqlite) {
+                Ok(1) => $crate::db::sqlite_last_insert_id(sqlite).map(Some),
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            },
+        }
+    };
+}
+
 diesel::define_sql_function! {
     /// Lower case, for case-insensitive matching that behaves alike on both backends (PostgreSQL's LIKE is
     /// case-sensitive, SQLite's is not).

@@ -79,18 +79,11 @@ fn open_ticket(conn: &mut AnyConnection, customer: &str, channel: &str) -> Query
     );
     // The partial unique index makes a concurrent opener (another replica) win or lose cleanly: the loser
     // inserts nothing and joins the winner's ticket.
-    match conn {
-        AnyConnection::Postgresql(pg) => diesel::insert_into(tickets::table)
-            .values(row)
-            .on_conflict_do_nothing()
-            .returning(tickets::id)
-            .get_result(pg)
-            .optional(),
-        AnyConnection::Sqlite(sqlite) => {
-            let inserted = diesel::insert_into(tickets::table).values(row).on_conflict_do_nothing().execute(sqlite)?;
-            if inserted == 1 { Ok(Some(crate::db::sqlite_last_insert_id(sqlite)?)) } else { Ok(None) }
-        }
-    }
+    crate::insert_new_returning_id!(
+        conn,
+        diesel::insert_into(tickets::table).values(row).on_conflict_do_nothing(),
+        tickets::id
+    )
 }
 
 /// The contact for a phone number, created on first contact.
@@ -98,12 +91,11 @@ pub(crate) fn contact_for_number(conn: &mut AnyConnection, phone_number: &str) -
     let now = now();
     let row = (contacts::phone_number.eq(phone_number), contacts::created_at.eq(now), contacts::updated_at.eq(now));
     // Insert first: for a new number (the one that opens a ticket) that is the only statement.
-    let inserted: Option<i64> = crate::on_backend!(conn, |c| diesel::insert_into(contacts::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .returning(contacts::id)
-        .get_result(c)
-        .optional())?;
+    let inserted: Option<i64> = crate::insert_new_returning_id!(
+        conn,
+        diesel::insert_into(contacts::table).values(row).on_conflict_do_nothing(),
+        contacts::id
+    )?;
     if let Some(id) = inserted {
         return Ok(id);
     }
