@@ -192,6 +192,10 @@ impl Database {
                 // every 1,000 pages), they stall every write waiting behind them; a separate thread does
                 // them without blocking, and the writer only steps in if the log grows far beyond that.
                 conn.batch_execute("PRAGMA wal_autocheckpoint = 16000; PRAGMA journal_size_limit = 67108864;")?;
+                // The writer gets a small page cache: at every commit SQLite walks the cache's whole hash
+                // table (pcache1Truncate), 8 % of the writer's time with 32 MiB, under 3 % with 4 MiB, while
+                // pages it misses come from the memory map.
+                conn.batch_execute("PRAGMA cache_size = -4096;")?;
                 let checkpointer = diesel::SqliteConnection::establish(&path)?;
                 let pool = build_pool(&path, settings.pool_size, Some(SqlitePragmas))?;
                 let writer = writer::SqliteWriter::start(AnyConnection::Sqlite(conn), checkpointer)?;
