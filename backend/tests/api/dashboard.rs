@@ -10,9 +10,22 @@ use smsdesk::domain::Role;
 
 use crate::helpers::*;
 
-/// A stand-in build output, as Vite writes it.
-fn fake_build() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// A stand-in build output, as Vite writes it, in `dist/` of a temporary directory (so a file beside the
+/// build, which must never be served, is cleaned up with it).
+struct FakeBuild {
+    root: tempfile::TempDir,
+}
+
+impl FakeBuild {
+    fn path(&self) -> std::path::PathBuf {
+        self.root.path().join("dist")
+    }
+}
+
+fn fake_build() -> FakeBuild {
+    let root = tempfile::tempdir().unwrap();
+    let dir = FakeBuild { root };
+    std::fs::create_dir(dir.path()).unwrap();
     std::fs::write(dir.path().join("index.html"), "<!doctype html><div id=root></div>").unwrap();
     std::fs::create_dir(dir.path().join("assets")).unwrap();
     std::fs::write(dir.path().join("assets/index-abc123.js"), "console.log('app')").unwrap();
@@ -66,7 +79,7 @@ pub async fn the_dashboard_is_served_at_the_root_and_owns_its_routes(backend: Ba
         Answer::from_response(get(missing).await.unwrap()).await.assert_error(404, "not_found");
     }
     // Nothing outside the build directory is reachable (sent raw: HTTP clients normalise `..` away).
-    std::fs::write(build.path().parent().unwrap().join("secret.txt"), "do not serve").ok();
+    std::fs::write(build.root.path().join("secret.txt"), "do not serve").unwrap();
     for escape in ["/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt"] {
         let answer = raw_get(&app.api.address, escape).await;
         assert!(answer.starts_with("HTTP/1.1 404") || answer.starts_with("HTTP/1.1 400"), "{escape}: {answer}");
