@@ -19,8 +19,8 @@ const MAX_GROUP: usize = 512;
 /// Jobs waiting beyond this many make callers wait for room (back-pressure instead of unbounded memory).
 const QUEUE_DEPTH: usize = 8192;
 
-/// A group taking longer than this to run and commit is logged.
-const SLOW_GROUP: Duration = Duration::from_millis(200);
+/// A group commit or a background checkpoint taking longer than this is logged: callers waited that long.
+const SLOW_STEP: Duration = Duration::from_millis(200);
 
 /// Runs after the group's commit: `None` when it committed, else why it did not.
 type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
@@ -145,7 +145,7 @@ fn checkpoint_until_stopped(mut conn: diesel::SqliteConnection, stopped: std::sy
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
         let started = Instant::now();
         let checkpointed = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);");
-        if started.elapsed() > SLOW_GROUP {
+        if started.elapsed() > SLOW_STEP {
             tracing::warn!(ms = started.elapsed().as_millis() as u64, "slow background checkpoint");
         }
         if let Err(e) = checkpointed {
@@ -191,7 +191,7 @@ fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>) {
     };
     let committing = Instant::now();
     let committed = AnsiTransactionManager::commit_transaction(sqlite);
-    if started.elapsed() > SLOW_GROUP {
+    if started.elapsed() > SLOW_STEP {
         // Every caller of the group waited this long: worth knowing when webhooks slow down.
         tracing::warn!(
             jobs = completions.len(),

@@ -83,7 +83,7 @@ impl fmt::Display for PhoneNumber {
 /// (its webhook, or the first list that shows it) pays for it, every later request finds it. Bounded:
 /// numbers seen rarely are forgotten first.
 struct Remembered<V> {
-    results: std::sync::LazyLock<quick_cache::sync::Cache<Box<str>, V>>,
+    results: std::sync::LazyLock<quick_cache::sync::Cache<String, V>>,
 }
 
 impl<V: Clone> Remembered<V> {
@@ -94,12 +94,9 @@ impl<V: Clone> Remembered<V> {
     }
 
     fn get_or_compute(&self, key: &str, compute: impl FnOnce() -> V) -> V {
-        if let Some(known) = self.results.get(key) {
-            return known;
-        }
-        let value = compute();
-        self.results.insert(key.into(), value.clone());
-        value
+        self.results
+            .get_or_insert_with::<str, std::convert::Infallible>(key, || Ok(compute()))
+            .unwrap_or_else(|never| match never {})
     }
 }
 

@@ -127,6 +127,13 @@ struct NewMessage<'a> {
     ticket_status: Option<TicketStatus>,
 }
 
+impl NewMessage<'_> {
+    /// Customers' texts come in; everything else goes out (or is an internal note).
+    fn direction(&self) -> Direction {
+        if self.origin == Origin::Customer { Direction::Inbound } else { Direction::Outbound }
+    }
+}
+
 /// Inserts a message, queues it for delivery if it goes to the customer, and updates what the ticket list
 /// shows about the ticket, all in the caller's transaction.
 fn insert_message(conn: &mut AnyConnection, message: NewMessage<'_>) -> QueryResult<MessageId> {
@@ -139,7 +146,7 @@ fn insert_message(conn: &mut AnyConnection, message: NewMessage<'_>) -> QueryRes
 /// left to [`record_on_ticket`], so a caller adding several messages at once updates the ticket once.
 fn insert_message_row(conn: &mut AnyConnection, message: &NewMessage<'_>) -> QueryResult<MessageId> {
     let now = now();
-    let direction = if message.origin == Origin::Customer { Direction::Inbound } else { Direction::Outbound };
+    let direction = message.direction();
     let author_id = match message.origin {
         Origin::Agent(user) => Some(user),
         Origin::Customer | Origin::Automatic => None,
@@ -177,7 +184,7 @@ fn insert_message_row(conn: &mut AnyConnection, message: &NewMessage<'_>) -> Que
 /// the activity time, and the preview when a person wrote it; applies the message's status change.
 fn record_on_ticket(conn: &mut AnyConnection, message: &NewMessage<'_>, id: MessageId, added: i32) -> QueryResult<()> {
     let from_a_person = !message.internal && message.origin != Origin::Automatic;
-    let direction = if message.origin == Origin::Customer { Direction::Inbound } else { Direction::Outbound };
+    let direction = message.direction();
     conn.execute_native(RecordMessageOnTicket {
         ticket_id: message.ticket_id,
         added,

@@ -158,12 +158,7 @@ pub async fn status_callbacks_are_signed(backend: Backend) {
 pub async fn a_burst_of_new_customers_gets_every_confirmation_recorded(backend: Backend) {
     let app = spawn_app(backend).await;
     // Slow answers make sends finish together, so their outcomes are recorded in shared batches.
-    Mock::given(method("POST"))
-        .and(path(twilio_messages_path()))
-        .respond_with(SlowTwilioAccepts(Duration::from_millis(100)))
-        .with_priority(1)
-        .mount(&app.gateway)
-        .await;
+    accept_texts_slowly(&app.gateway, Duration::from_millis(100)).await;
     let customers: Vec<String> = (0..24).map(|i| format!("+141555507{i:02}")).collect();
     let answers = futures::future::join_all(customers.iter().map(|customer| app.text(customer, "Hello"))).await;
     assert!(answers.iter().all(|a| a.status == 200), "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
@@ -191,12 +186,7 @@ pub async fn two_server_processes_never_send_a_message_twice(backend: Backend) {
     let first = spawn_app(backend).await;
     let second = spawn_replica(&first).await;
     // Slow answers keep both workers busy with overlapping batches.
-    Mock::given(method("POST"))
-        .and(path(twilio_messages_path()))
-        .respond_with(SlowTwilioAccepts(Duration::from_millis(100)))
-        .with_priority(1)
-        .mount(&first.gateway)
-        .await;
+    accept_texts_slowly(&first.gateway, Duration::from_millis(100)).await;
 
     let customers: Vec<String> = (0..30).map(|i| format!("+141555506{i:02}")).collect();
     for (i, customer) in customers.iter().enumerate() {

@@ -115,6 +115,16 @@ impl Respond for SlowTwilioAccepts {
     }
 }
 
+/// From now on the stand-in gateway accepts every text only after `delay`.
+pub async fn accept_texts_slowly(gateway: &MockServer, delay: Duration) {
+    Mock::given(method("POST"))
+        .and(path(twilio_messages_path()))
+        .respond_with(SlowTwilioAccepts(delay))
+        .with_priority(1)
+        .mount(gateway)
+        .await;
+}
+
 /// One message the stand-in gateway received.
 #[derive(Debug, Clone)]
 pub struct SentSms {
