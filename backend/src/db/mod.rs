@@ -1,9 +1,9 @@
 //! Storage: one connection type over SQLite and PostgreSQL, a read pool, and a write path.
 //!
 //! Reads borrow a pooled connection on the blocking thread pool. Writes go through [`Database::write`]:
-//! on PostgreSQL each write is its own transaction on a pooled connection; on SQLite all writes funnel
-//! into one writer thread that commits them in groups (see [`writer`]), because SQLite has a single
-//! writer anyway and one durable fsync per group is what lets it take thousands of webhooks a second.
+//! they funnel into one writer thread per process that commits them in groups (see [`writer`]), because
+//! one durable log flush per group, not per write, is what lets one machine take thousands of webhooks a
+//! second (and SQLite has a single writer anyway).
 
 pub mod schema;
 mod writer;
@@ -161,13 +161,8 @@ pub fn now() -> NaiveDateTime {
 #[derive(Clone)]
 pub struct Database {
     pool: DbPool,
-    write_path: WritePath,
-}
-
-#[derive(Clone)]
-enum WritePath {
-    Postgres,
-    Sqlite(writer::SqliteWriter),
+    writer: writer::GroupWriter,
+    postgres: bool,
 }
 
 impl Database {
@@ -179,7 +174,8 @@ impl Database {
                 let mut conn = diesel::PgConnection::establish(url)?;
                 migrate_postgres(&mut conn)?;
                 let pool = build_pool(url, settings.pool_size, None)?;
-                Ok(Self { pool, write_path: WritePath::Postgres })
+                let writer = writer::GroupWriter::start_postgres(build_pool(url, 1, None)?)?;
+                Ok(Self { pool, writer, postgres: true })
             }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy().into_owned();
@@ -200,14 +196,14 @@ impl Database {
                 conn.batch_execute("PRAGMA cache_size = -4096;")?;
                 let checkpointer = diesel::SqliteConnection::establish(&path)?;
                 let pool = build_pool(&path, settings.pool_size, Some(SqlitePragmas))?;
-                let writer = writer::SqliteWriter::start(AnyConnection::Sqlite(conn), checkpointer)?;
-                Ok(Self { pool, write_path: WritePath::Sqlite(writer) })
+                let writer = writer::GroupWriter::start_sqlite(conn, checkpointer)?;
+                Ok(Self { pool, writer, postgres: false })
             }
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.write_path, WritePath::Postgres)
+        self.postgres
     }
 
     /// Runs read-only queries on a pooled connection.
@@ -226,25 +222,15 @@ impl Database {
     }
 
     /// Runs `change` in a transaction and returns once it is durably committed. If `change` returns an
-    /// error, everything it wrote is rolled back and the error is returned.
+    /// error, everything it wrote is rolled back and the error is returned. The transaction is shared with
+    /// other writes of the same group: each runs in its own savepoint, one after the other.
     pub async fn write<T, E, F>(&self, change: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
-        match &self.write_path {
-            WritePath::Sqlite(writer) => writer.submit(change).await,
-            WritePath::Postgres => {
-                let pool = self.pool.clone();
-                run_blocking(move || {
-                    let mut pooled = pool.get().map_err(StoreError::from)?;
-                    let conn: &mut AnyConnection = &mut pooled;
-                    conn.transaction(change)
-                })
-                .await
-            }
-        }
+        self.writer.submit(change).await
     }
 
     /// `SELECT 1` on a pooled connection: is the database reachable?

@@ -93,6 +93,36 @@ pub async fn forty_simultaneous_texts_from_a_new_number_make_one_ticket_and_one_
     assert_eq!(app.gateway_requests().await.len(), 1);
 }
 
+/// Each server process commits its writes in groups; two groups holding rows the other wants must not
+/// deadlock (PostgreSQL would fail one of the texts after a second).
+pub async fn customers_texting_two_server_processes_at_once_lose_nothing(backend: Backend) {
+    if backend == Backend::Sqlite {
+        // One SQLite database serves one process; replicas are a PostgreSQL set-up.
+        return;
+    }
+    let first = spawn_app(backend).await;
+    let second = spawn_replica(&first).await;
+    let customers: Vec<String> = (0..6).map(|i| format!("+1415555070{i}")).collect();
+
+    // Every customer texts both processes, in opposite orders, all at once.
+    let texts = customers.iter().enumerate().flat_map(|(c, customer)| {
+        let (first, second) = (&first, &second);
+        (0..10).map(move |n| async move {
+            let app = if (c + n) % 2 == 0 { first } else { second };
+            app.text(customer, &format!("part {n}")).await.status
+        })
+    });
+    let statuses = futures::future::join_all(texts).await;
+
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    for customer in &customers {
+        let ticket = only_ticket_of(&first, customer).await;
+        let thread = second.thread(ticket["id"].as_i64().unwrap()).await;
+        assert_eq!(thread.iter().filter(|m| m["direction"] == "inbound").count(), 10, "{customer}: every text kept");
+        assert_eq!(thread.iter().filter(|m| m["direction"] == "outbound").count(), 1, "{customer}: one confirmation");
+    }
+}
+
 pub async fn replayed_webhook_answers_ok_and_changes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let sid = new_sid();

@@ -42,6 +42,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         inbound_twilio::second_text_from_same_number_joins_open_ticket_without_confirmation,
         inbound_twilio::texts_to_different_numbers_of_ours_are_different_tickets,
         inbound_twilio::forty_simultaneous_texts_from_a_new_number_make_one_ticket_and_one_confirmation,
+        inbound_twilio::customers_texting_two_server_processes_at_once_lose_nothing,
         inbound_twilio::replayed_webhook_answers_ok_and_changes_nothing,
         inbound_twilio::simultaneous_replays_of_one_message_store_it_once,
         inbound_twilio::text_to_a_pending_ticket_reopens_it,
