@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot, watch};
 
 pub use outbox::{
-    Attempt, ClaimedMessage, DeliveryReport, OPTED_OUT_CODE, backoff, claim_due, describe_error, record_attempt,
+    Attempt, ClaimedMessage, DeliveryReport, OPTED_OUT_CODE, backoff, claim_due, describe_error, record_attempts,
     record_delivery_report,
 };
 
@@ -193,7 +193,7 @@ async fn record_all(
 ) -> Result<(), StoreError> {
     let settings = settings.clone();
     db.write(move |conn| {
-        outcomes.iter().try_for_each(|(message, attempt)| record_attempt(conn, message, attempt, &settings))?;
+        record_attempts(conn, &outcomes, &settings)?;
         Ok(())
     })
     .await

@@ -90,55 +90,84 @@ pub enum Attempt {
     SkippedOptedOut,
 }
 
-/// Records an attempt: accepted and refused messages leave the outbox; temporary failures are retried
-/// with exponential backoff until `max_attempts`, then marked failed.
-pub fn record_attempt(
+/// Records the outcomes of a batch of attempts in the caller's transaction: accepted and refused messages
+/// leave the outbox; temporary failures are retried with exponential backoff until `max_attempts`, then
+/// marked failed. What can be done for the whole batch at once (leaving the outbox, looking for reports
+/// that arrived early) is one statement, not one per message.
+pub fn record_attempts(
+    conn: &mut AnyConnection,
+    outcomes: &[(ClaimedMessage, Attempt)],
+    settings: &DeliverySettings,
+) -> QueryResult<()> {
+    let mut finished = Vec::with_capacity(outcomes.len());
+    let mut accepted = Vec::new();
+    for (claimed, attempt) in outcomes {
+        if record_attempt(conn, claimed, attempt, settings)? == Next::LeaveOutbox {
+            finished.push(claimed.sms.message_id);
+        }
+        if let Attempt::Sent(sent) = attempt {
+            accepted.push((claimed.sms.message_id, sent));
+        }
+    }
+    if !finished.is_empty() {
+        diesel::delete(outbox::table.filter(outbox::message_id.eq_any(&finished))).execute(conn)?;
+    }
+    apply_early_reports(conn, &accepted)
+}
+
+/// What happens to a message in the outbox after an attempt.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    LeaveOutbox,
+    TryAgain,
+}
+
+fn record_attempt(
     conn: &mut AnyConnection,
     claimed: &ClaimedMessage,
     attempt: &Attempt,
     settings: &DeliverySettings,
-) -> QueryResult<()> {
+) -> QueryResult<Next> {
     let id = claimed.sms.message_id;
     match attempt {
         Attempt::Sent(accepted) => {
-            diesel::update(messages::table.find(id))
-                .set((
-                    messages::provider.eq(accepted.provider),
-                    messages::provider_message_id.eq(&accepted.provider_message_id),
-                    messages::updated_at.eq(now()),
-                ))
-                .execute(conn)?;
-            advance_status(conn, id, accepted.status, None, None)?;
-            finish(conn, id)?;
-            // Reports that arrived before we knew the gateway's id for this message.
-            apply_stored_reports(conn, accepted.provider, &accepted.provider_message_id, id)
+            let gateway_id = (
+                messages::provider.eq(accepted.provider),
+                messages::provider_message_id.eq(&accepted.provider_message_id),
+            );
+            // Usually one statement: the gateway's id and the status move on together.
+            if advance_status(conn, id, accepted.status, None, None, Some(gateway_id))? == 0 {
+                // The status is already further along: only the gateway's id is new.
+                diesel::update(messages::table.find(id))
+                    .set((gateway_id, messages::updated_at.eq(now())))
+                    .execute(conn)?;
+            }
         }
         Attempt::Failed(SendError::Refused { code, message }) => {
             if code == TWILIO_OPTED_OUT_CODE {
                 // Twilio knows of a STOP we never saw (e.g. sent before smsdesk): remember it.
                 record_opt_out(conn, &claimed.sms)?;
             }
-            advance_status(conn, id, DeliveryStatus::Failed, Some(code), Some(message))?;
-            finish(conn, id)
+            advance_status(conn, id, DeliveryStatus::Failed, Some(code), Some(message), None)?;
         }
         Attempt::SkippedOptedOut => {
             let why = "The customer opted out (STOP) before this message was sent.";
-            advance_status(conn, id, DeliveryStatus::Failed, Some(OPTED_OUT_CODE), Some(why))?;
-            finish(conn, id)
+            advance_status(conn, id, DeliveryStatus::Failed, Some(OPTED_OUT_CODE), Some(why), None)?;
         }
         Attempt::Failed(SendError::Temporary { message, retry_after }) => {
             if claimed.attempt >= settings.max_attempts as i32 {
                 let why = format!("Gave up after {} attempts: {message}", claimed.attempt);
-                advance_status(conn, id, DeliveryStatus::Failed, None, Some(&why))?;
-                return finish(conn, id);
+                advance_status(conn, id, DeliveryStatus::Failed, None, Some(&why), None)?;
+                return Ok(Next::LeaveOutbox);
             }
             let wait = backoff(claimed.attempt, settings).max(retry_after.unwrap_or_default());
             diesel::update(outbox::table.find(id))
                 .set((outbox::next_attempt_at.eq(later(wait)), outbox::last_error.eq(message)))
                 .execute(conn)?;
-            Ok(())
+            return Ok(Next::TryAgain);
         }
     }
+    Ok(Next::LeaveOutbox)
 }
 
 /// A delivery report from a gateway's status callback.
@@ -169,49 +198,67 @@ pub fn record_delivery_report(conn: &mut AnyConnection, report: &DeliveryReport)
         .optional()?;
     if let Some(id) = message {
         let description = report.error_code.as_deref().and_then(|code| describe_error(report.provider, code));
-        advance_status(conn, id, report.status, report.error_code.as_deref(), description)?;
+        advance_status(conn, id, report.status, report.error_code.as_deref(), description, None)?;
     }
     Ok(())
 }
 
+/// The gateway's id for a message: `(provider, provider_message_id)`.
+type GatewayId<'a> =
+    (diesel::dsl::Eq<messages::provider, Provider>, diesel::dsl::Eq<messages::provider_message_id, &'a String>);
+
 /// Moves a message's delivery status forward, never back: a late or repeated report changes nothing.
+/// Also stores the gateway's id for the message if given. Returns the number of messages changed.
 fn advance_status(
     conn: &mut AnyConnection,
     id: MessageId,
     status: DeliveryStatus,
     error_code: Option<&str>,
     error_message: Option<&str>,
+    gateway_id: Option<GatewayId<'_>>,
 ) -> QueryResult<usize> {
-    diesel::update(messages::table.find(id).filter(messages::delivery_status.eq_any(status.earlier_states())))
-        .set((
-            messages::delivery_status.eq(status),
-            messages::error_code.eq(error_code),
-            messages::error_message.eq(error_message),
-            messages::updated_at.eq(now()),
-        ))
-        .execute(conn)
+    let target = messages::table.find(id).filter(messages::delivery_status.eq_any(status.earlier_states()));
+    let change = (
+        messages::delivery_status.eq(status),
+        messages::error_code.eq(error_code),
+        messages::error_message.eq(error_message),
+        messages::updated_at.eq(now()),
+    );
+    match gateway_id {
+        Some(gateway_id) => diesel::update(target).set((change, gateway_id)).execute(conn),
+        None => diesel::update(target).set(change).execute(conn),
+    }
 }
 
-fn apply_stored_reports(
-    conn: &mut AnyConnection,
-    provider: Provider,
-    provider_id: &str,
-    id: MessageId,
-) -> QueryResult<()> {
-    let reports: Vec<(DeliveryStatus, Option<String>)> = delivery_events::table
-        .filter(delivery_events::provider.eq(provider))
-        .filter(delivery_events::provider_message_id.eq(provider_id))
-        .select((delivery_events::status, delivery_events::error_code))
+/// Applies delivery reports that arrived before we knew the gateway's id of the message they are about,
+/// for a batch of messages the gateway just accepted: one query for the batch, which usually finds nothing.
+fn apply_early_reports(conn: &mut AnyConnection, accepted: &[(MessageId, &Accepted)]) -> QueryResult<()> {
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    let gateway_ids: Vec<&str> = accepted.iter().map(|(_, sent)| sent.provider_message_id.as_str()).collect();
+    let mut providers: Vec<Provider> = accepted.iter().map(|(_, sent)| sent.provider).collect();
+    providers.dedup();
+    let reports: Vec<(Provider, String, DeliveryStatus, Option<String>)> = delivery_events::table
+        .filter(delivery_events::provider.eq_any(&providers))
+        .filter(delivery_events::provider_message_id.eq_any(&gateway_ids))
+        .select((
+            delivery_events::provider,
+            delivery_events::provider_message_id,
+            delivery_events::status,
+            delivery_events::error_code,
+        ))
+        .order(delivery_events::id.asc())
         .load(conn)?;
-    for (status, code) in reports {
-        let description = code.as_deref().and_then(|c| describe_error(provider, c));
-        advance_status(conn, id, status, code.as_deref(), description)?;
+    for (provider, gateway_id, status, code) in reports {
+        let message =
+            accepted.iter().find(|(_, sent)| sent.provider == provider && sent.provider_message_id == gateway_id);
+        if let Some((id, _)) = message {
+            let description = code.as_deref().and_then(|c| describe_error(provider, c));
+            advance_status(conn, *id, status, code.as_deref(), description, None)?;
+        }
     }
     Ok(())
-}
-
-fn finish(conn: &mut AnyConnection, id: MessageId) -> QueryResult<()> {
-    diesel::delete(outbox::table.find(id)).execute(conn).map(drop)
 }
 
 fn record_opt_out(conn: &mut AnyConnection, sms: &OutgoingSms) -> QueryResult<()> {
