@@ -75,7 +75,7 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: DatabaseUrl,
-    /// Connections in the read pool (PostgreSQL: all queries). SQLite writes go through one dedicated writer.
+    /// Connections in the read pool. Writes go through one dedicated writer connection.
     pub pool_size: u32,
 }
 

@@ -2,6 +2,7 @@
 //! a team's size that is a hundred requests a second asking the same question. They are computed at most
 //! once per `MAX_AGE` per server process and shared, so the cost does not grow with the team.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
@@ -11,29 +12,140 @@ use crate::db::{Database, StoreError};
 
 /// How stale the shared counts may be. Dashboards poll every 2 s, so a second is not seen as lag.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
+/// Counts up to this old are still served while fresh ones are computed in the background; older ones (a
+/// team that stopped polling a while ago) make the caller wait for fresh counts.
+const SERVE_STALE_FOR: Duration = Duration::from_secs(5);
+
+#[derive(Default, Clone)]
+pub struct TeamCountsCache(Arc<Mutex<Latest>>);
 
 #[derive(Default)]
-pub struct TeamCountsCache {
-    latest: Mutex<Option<(Instant, TeamCounts)>>,
+struct Latest {
+    counts: Option<(Instant, TeamCounts)>,
+    /// Bumped by every invalidation, so a background refresh that started before a change cannot store
+    /// counts that miss it.
+    generation: u64,
+    refreshing: bool,
 }
 
 impl TeamCountsCache {
-    /// The counts, recomputed if older than `MAX_AGE`. Concurrent callers wait for one recomputation
-    /// rather than all running it.
+    /// The counts, at most `MAX_AGE` old, or up to `SERVE_STALE_FOR` old while a background refresh runs:
+    /// so no poll waits for the count query. Without usable counts, concurrent callers wait for one
+    /// computation rather than all running it.
     pub async fn get(&self, db: &Database) -> Result<TeamCounts, StoreError> {
-        let mut latest = self.latest.lock().await;
-        if let Some((at, counts)) = *latest
-            && at.elapsed() < MAX_AGE
-        {
-            return Ok(counts);
+        let mut latest = self.0.lock().await;
+        if let Some((at, counts)) = latest.counts {
+            let age = at.elapsed();
+            if age < MAX_AGE {
+                return Ok(counts);
+            }
+            if age < SERVE_STALE_FOR {
+                if !latest.refreshing {
+                    latest.refreshing = true;
+                    let (cache, db, generation) = (self.clone(), db.clone(), latest.generation);
+                    tokio::spawn(async move { cache.refresh(&db, generation).await });
+                }
+                return Ok(counts);
+            }
         }
+        let started = Instant::now();
         let counts = db.read(|conn| team_counts(conn).map_err(StoreError::from)).await?;
-        *latest = Some((Instant::now(), counts));
+        latest.counts = Some((started, counts));
         Ok(counts)
+    }
+
+    async fn refresh(&self, db: &Database, generation: u64) {
+        let started = Instant::now();
+        let counts = db.read(|conn| team_counts(conn).map_err(StoreError::from)).await;
+        let mut latest = self.0.lock().await;
+        latest.refreshing = false;
+        match counts {
+            Ok(counts) if latest.generation == generation => latest.counts = Some((started, counts)),
+            Ok(_) => {}
+            // The next poll tries again; until SERVE_STALE_FOR it still gets the last counts.
+            Err(e) => tracing::warn!(error = %e, "could not refresh the team's ticket counts"),
+        }
     }
 
     /// Forget the counts, so the next request sees a change this process just made.
     pub async fn invalidate(&self) {
-        *self.latest.lock().await = None;
+        let mut latest = self.0.lock().await;
+        latest.counts = None;
+        latest.generation += 1;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::config::{DatabaseSettings, DatabaseUrl};
+
+    fn database(dir: &tempfile::TempDir) -> Database {
+        let url = DatabaseUrl::Sqlite(dir.path().join("counts.db"));
+        Database::connect(&DatabaseSettings { url, pool_size: 2 }).unwrap()
+    }
+
+    fn age(cache: &TeamCountsCache, by: Duration) {
+        let mut latest = cache.0.try_lock().unwrap();
+        let (at, counts) = latest.counts.unwrap();
+        latest.counts = Some((at - by, counts));
+    }
+
+    #[tokio::test]
+    async fn stale_counts_are_served_while_fresh_ones_are_computed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir);
+        let cache = TeamCountsCache::default();
+        let first = cache.get(&db).await.unwrap();
+
+        age(&cache, MAX_AGE + Duration::from_millis(10));
+        let stale_at = cache.0.lock().await.counts.unwrap().0;
+        assert_eq!(cache.get(&db).await.unwrap(), first, "stale counts answer at once");
+        assert!(cache.0.lock().await.refreshing, "and a refresh is under way");
+        cache.get(&db).await.unwrap();
+
+        for _ in 0..100 {
+            if !cache.0.lock().await.refreshing {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let latest = cache.0.lock().await;
+        assert!(!latest.refreshing);
+        assert!(latest.counts.unwrap().0 > stale_at, "the refresh stored newer counts");
+    }
+
+    #[tokio::test]
+    async fn counts_too_old_or_invalidated_are_computed_before_answering() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir);
+        let cache = TeamCountsCache::default();
+        cache.get(&db).await.unwrap();
+
+        age(&cache, SERVE_STALE_FOR);
+        let old_at = cache.0.lock().await.counts.unwrap().0;
+        cache.get(&db).await.unwrap();
+        let latest = cache.0.lock().await;
+        assert!(latest.counts.unwrap().0 > old_at && !latest.refreshing);
+        drop(latest);
+
+        cache.invalidate().await;
+        assert!(cache.0.lock().await.counts.is_none());
+        cache.get(&db).await.unwrap();
+        assert!(cache.0.lock().await.counts.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_refresh_that_started_before_an_invalidation_is_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir);
+        let cache = TeamCountsCache::default();
+        cache.get(&db).await.unwrap();
+        let generation = cache.0.lock().await.generation;
+
+        cache.invalidate().await;
+        cache.refresh(&db, generation).await;
+        assert!(cache.0.lock().await.counts.is_none(), "counts from before the change are dropped");
     }
 }
