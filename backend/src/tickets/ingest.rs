@@ -7,7 +7,7 @@ use super::{
 use crate::app_settings::RuntimeSettings;
 use crate::db::schema::opt_outs;
 use crate::db::{AnyConnection, StoreError, now};
-use crate::domain::{MessageId, OptKeyword, PhoneNumber, Provider, TicketId, TicketStatus};
+use crate::domain::{Direction, MessageId, OptKeyword, PhoneNumber, Provider, TicketId, TicketStatus};
 use crate::on_backend;
 
 /// A text a customer sent us, as a gateway reported it.
@@ -82,8 +82,16 @@ pub fn ingest_inbound_sms(
         None => {}
     }
 
-    let (ticket_id, opened, status) = join_or_open_ticket(conn, customer, channel)?;
     let media_urls = (!sms.media_urls.is_empty()).then(|| serde_json::Value::from(sms.media_urls.clone()).to_string());
+    let mut looked = false;
+    if let (AnyConnection::Postgresql(pg), None) = (&mut *conn, keyword) {
+        match append_to_unclosed_ticket(pg, sms, media_urls.as_deref()).map_err(duplicate_or_store)? {
+            Some((ticket_id, message_id)) => return Ok(IngestOutcome::Appended { ticket_id, message_id }),
+            None => looked = true,
+        }
+    }
+
+    let (ticket_id, opened, status) = join_or_open_ticket_after(conn, customer, channel, looked)?;
     let text = NewMessage {
         ticket_id,
         origin: Origin::Customer,
@@ -95,11 +103,7 @@ pub fn ingest_inbound_sms(
         // A customer's text puts a pending ticket (waiting on them) back in the queue.
         ticket_status: (status == TicketStatus::Pending).then_some(TicketStatus::Open),
     };
-    let message_id = insert_message_row(conn, &text).map_err(|e| match e {
-        // Checking first would cost every new text a query; a retried webhook is rare.
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => IngestError::Duplicate,
-        other => other.into(),
-    })?;
+    let message_id = insert_message_row(conn, &text).map_err(duplicate_or_store)?;
     // Never answer STOP, and never text a number that has opted out of this number of ours.
     let confirm = opened && keyword != Some(OptKeyword::OptOut) && !is_opted_out(conn, customer, channel)?;
     let confirmation = if confirm {
@@ -129,6 +133,98 @@ pub fn ingest_inbound_sms(
     })
 }
 
+/// A unique violation on inserting the text means the gateway sent this message id before. Checking first
+/// would cost every new text a query; a retried webhook is rare.
+fn duplicate_or_store(e: DieselError) -> IngestError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => IngestError::Duplicate,
+        other => other.into(),
+    }
+}
+
+/// PostgreSQL: a text for a pair with an unclosed ticket, filed in one statement (lock the ticket, insert
+/// the text, update the ticket: what [`join_or_open_ticket`], [`insert_message_row`] and [`record_on_ticket`]
+/// do in three), because each statement is a round trip in the writer that all replicas take turns on.
+/// `None` when the pair has no unclosed ticket; nothing was written then.
+fn append_to_unclosed_ticket(
+    pg: &mut diesel::PgConnection,
+    sms: &InboundSms,
+    media_urls: Option<&str>,
+) -> QueryResult<Option<(TicketId, MessageId)>> {
+    let at = now();
+    let append = AppendToUnclosedTicket {
+        customer: sms.from.as_str().to_owned(),
+        channel: sms.to.as_str().to_owned(),
+        body: sms.body.clone(),
+        provider: sms.provider.as_str(),
+        provider_message_id: sms.provider_message_id.clone(),
+        media_urls: media_urls.map(str::to_owned),
+        at,
+        preview: super::preview(&sms.body),
+    };
+    Ok(append.load(pg)?.pop())
+}
+
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct AppendToUnclosedTicket {
+    customer: String,
+    channel: String,
+    body: String,
+    provider: &'static str,
+    provider_message_id: Option<String>,
+    media_urls: Option<String>,
+    at: chrono::NaiveDateTime,
+    preview: String,
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendToUnclosedTicket {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Nullable, Text, Timestamp};
+        out.push_sql("WITH t AS (SELECT id FROM tickets WHERE customer_number = ");
+        out.push_bind_param::<Text, _>(&self.customer)?;
+        out.push_sql(" AND channel_number = ");
+        out.push_bind_param::<Text, _>(&self.channel)?;
+        out.push_sql(
+            " AND status <> 'closed' FOR UPDATE), m AS (INSERT INTO messages (ticket_id, direction, internal, body, \
+             provider, provider_message_id, media_urls, created_at, updated_at) SELECT t.id, ",
+        );
+        out.push_bind_param::<Text, _>(&Direction::Inbound)?;
+        out.push_sql(", false, ");
+        out.push_bind_param::<Text, _>(&self.body)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.provider)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.provider_message_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.media_urls)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(" FROM t RETURNING id, ticket_id), u AS (UPDATE tickets SET message_count = tickets.message_count + 1, updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", last_message_preview = ");
+        out.push_bind_param::<Text, _>(&self.preview)?;
+        out.push_sql(", last_message_direction = ");
+        out.push_bind_param::<Text, _>(&Direction::Inbound)?;
+        out.push_sql(", last_message_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        // A customer's text puts a pending ticket (waiting on them) back in the queue.
+        out.push_sql(", last_inbound_message_id = m.id, status = CASE WHEN tickets.status = ");
+        out.push_bind_param::<Text, _>(&TicketStatus::Pending)?;
+        out.push_sql(" THEN ");
+        out.push_bind_param::<Text, _>(&TicketStatus::Open)?;
+        out.push_sql(" ELSE tickets.status END FROM m WHERE tickets.id = m.ticket_id) SELECT m.ticket_id, m.id FROM m");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::Query for AppendToUnclosedTicket {
+    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::BigInt);
+}
+
+impl RunQueryDsl<diesel::PgConnection> for AppendToUnclosedTicket {}
+
 fn record_opt_out(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<()> {
     let row =
         (opt_outs::customer_number.eq(customer), opt_outs::channel_number.eq(channel), opt_outs::created_at.eq(now()));
@@ -142,8 +238,21 @@ pub(super) fn join_or_open_ticket(
     customer: &str,
     channel: &str,
 ) -> QueryResult<(TicketId, bool, TicketStatus)> {
+    join_or_open_ticket_after(conn, customer, channel, false)
+}
+
+/// As [`join_or_open_ticket`]; `looked` says the caller has just found no unclosed ticket, so the first
+/// attempt goes straight to opening one.
+fn join_or_open_ticket_after(
+    conn: &mut AnyConnection,
+    customer: &str,
+    channel: &str,
+    mut looked: bool,
+) -> QueryResult<(TicketId, bool, TicketStatus)> {
     for _ in 0..OPEN_TICKET_ATTEMPTS {
-        if let Some((id, status)) = find_unclosed_ticket(conn, customer, channel)? {
+        if !std::mem::take(&mut looked)
+            && let Some((id, status)) = find_unclosed_ticket(conn, customer, channel)?
+        {
             return Ok((id, false, status));
         }
         if let Some(id) = open_ticket(conn, customer, channel)? {

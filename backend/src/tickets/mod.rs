@@ -36,6 +36,11 @@ use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus
 /// How much of a message the ticket list shows.
 const PREVIEW_CHARS: usize = 160;
 
+/// What the ticket list shows of a message.
+fn preview(body: &str) -> String {
+    body.chars().take(PREVIEW_CHARS).collect()
+}
+
 /// Whether the customer has opted out of texts from this number of ours.
 pub(crate) fn is_opted_out(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<bool> {
     let found = conn.load_native::<_, bool>(diesel::select(diesel::dsl::exists(
@@ -189,7 +194,7 @@ fn record_on_ticket(conn: &mut AnyConnection, message: &NewMessage<'_>, id: Mess
         ticket_id: message.ticket_id,
         added,
         at: now(),
-        preview: from_a_person.then(|| message.body.chars().take(PREVIEW_CHARS).collect()),
+        preview: from_a_person.then(|| preview(message.body)),
         direction: from_a_person.then_some(direction),
         inbound_id: (message.origin == Origin::Customer).then_some(id),
     })?;
