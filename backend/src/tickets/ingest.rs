@@ -7,7 +7,7 @@ use super::{
 use crate::app_settings::RuntimeSettings;
 use crate::db::schema::opt_outs;
 use crate::db::{AnyConnection, StoreError, now};
-use crate::domain::{Direction, MessageId, OptKeyword, PhoneNumber, Provider, TicketId, TicketStatus};
+use crate::domain::{DeliveryStatus, Direction, MessageId, OptKeyword, PhoneNumber, Provider, TicketId, TicketStatus};
 use crate::on_backend;
 
 /// A text a customer sent us, as a gateway reported it.
@@ -92,6 +92,12 @@ pub fn ingest_inbound_sms(
     }
 
     let (ticket_id, opened, status) = join_or_open_ticket_after(conn, customer, channel, looked)?;
+    if let (AnyConnection::Postgresql(pg), true, None) = (&mut *conn, opened, keyword) {
+        let confirmation = settings.confirmation(ticket_id);
+        let (message_id, confirmation) =
+            file_first_text(pg, sms, ticket_id, media_urls.as_deref(), confirmation).map_err(duplicate_or_store)?;
+        return Ok(IngestOutcome::Opened { ticket_id, message_id, confirmation });
+    }
     let text = NewMessage {
         ticket_id,
         origin: Origin::Customer,
@@ -151,24 +157,36 @@ fn append_to_unclosed_ticket(
     sms: &InboundSms,
     media_urls: Option<&str>,
 ) -> QueryResult<Option<(TicketId, MessageId)>> {
-    let at = now();
     let append = AppendToUnclosedTicket {
         customer: sms.from.as_str().to_owned(),
         channel: sms.to.as_str().to_owned(),
-        body: sms.body.clone(),
-        provider: sms.provider.as_str(),
-        provider_message_id: sms.provider_message_id.clone(),
-        media_urls: media_urls.map(str::to_owned),
-        at,
-        preview: super::preview(&sms.body),
+        text: PgText::new(sms, media_urls),
     };
     Ok(append.load(pg)?.pop())
 }
 
-#[derive(Debug, Clone, diesel::query_builder::QueryId)]
-struct AppendToUnclosedTicket {
-    customer: String,
-    channel: String,
+/// PostgreSQL: the first text of a ticket just opened, with its confirmation unless the customer opted out
+/// of this number, in one statement instead of five (text, opt-out check, confirmation, outbox, ticket).
+fn file_first_text(
+    pg: &mut diesel::PgConnection,
+    sms: &InboundSms,
+    ticket_id: TicketId,
+    media_urls: Option<&str>,
+    confirmation: String,
+) -> QueryResult<(MessageId, Option<MessageId>)> {
+    let first = FileFirstText {
+        ticket_id,
+        customer: sms.from.as_str().to_owned(),
+        channel: sms.to.as_str().to_owned(),
+        text: PgText::new(sms, media_urls),
+        confirmation,
+    };
+    first.get_result(pg)
+}
+
+/// A customer's text as the PostgreSQL single-statement paths insert it.
+#[derive(Debug, Clone)]
+struct PgText {
     body: String,
     provider: &'static str,
     provider_message_id: Option<String>,
@@ -177,17 +195,28 @@ struct AppendToUnclosedTicket {
     preview: String,
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendToUnclosedTicket {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+type PgPass<'a, 'b> = diesel::query_builder::AstPass<'a, 'b, diesel::pg::Pg>;
+
+impl PgText {
+    fn new(sms: &InboundSms, media_urls: Option<&str>) -> Self {
+        Self {
+            body: sms.body.clone(),
+            provider: sms.provider.as_str(),
+            provider_message_id: sms.provider_message_id.clone(),
+            media_urls: media_urls.map(str::to_owned),
+            at: now(),
+            preview: super::preview(&sms.body),
+        }
+    }
+
+    /// `INSERT INTO messages (…) SELECT <ticket id expression pushed next>`.
+    const INSERT: &'static str = "INSERT INTO messages (ticket_id, direction, internal, body, provider, \
+                                  provider_message_id, media_urls, created_at, updated_at) SELECT ";
+
+    /// The values after the ticket id.
+    fn push_values<'b>(&'b self, out: &mut PgPass<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::{Nullable, Text, Timestamp};
-        out.push_sql("WITH t AS (SELECT id FROM tickets WHERE customer_number = ");
-        out.push_bind_param::<Text, _>(&self.customer)?;
-        out.push_sql(" AND channel_number = ");
-        out.push_bind_param::<Text, _>(&self.channel)?;
-        out.push_sql(
-            " AND status <> 'closed' FOR UPDATE), m AS (INSERT INTO messages (ticket_id, direction, internal, body, \
-             provider, provider_message_id, media_urls, created_at, updated_at) SELECT t.id, ",
-        );
+        out.push_sql(", ");
         out.push_bind_param::<Text, _>(&Direction::Inbound)?;
         out.push_sql(", false, ");
         out.push_bind_param::<Text, _>(&self.body)?;
@@ -200,15 +229,52 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendToUnclosedTi
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(" FROM t RETURNING id, ticket_id), u AS (UPDATE tickets SET message_count = tickets.message_count + 1, updated_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.at)
+    }
+
+    /// What the ticket list shows after this text, as `SET` assignments (see `record_on_ticket`).
+    fn push_ticket_bookkeeping<'b>(&'b self, out: &mut PgPass<'_, 'b>) -> QueryResult<()> {
+        use diesel::sql_types::{Text, Timestamp};
+        out.push_sql("updated_at = ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(", last_message_preview = ");
         out.push_bind_param::<Text, _>(&self.preview)?;
         out.push_sql(", last_message_direction = ");
         out.push_bind_param::<Text, _>(&Direction::Inbound)?;
         out.push_sql(", last_message_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_bind_param::<Timestamp, _>(&self.at)
+    }
+}
+
+/// Pushes `customer_number = $1 AND channel_number = $2`.
+fn push_pair<'b>(out: &mut PgPass<'_, 'b>, customer: &'b String, channel: &'b String) -> QueryResult<()> {
+    use diesel::sql_types::Text;
+    out.push_sql("customer_number = ");
+    out.push_bind_param::<Text, _>(customer)?;
+    out.push_sql(" AND channel_number = ");
+    out.push_bind_param::<Text, _>(channel)
+}
+
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct AppendToUnclosedTicket {
+    customer: String,
+    channel: String,
+    text: PgText,
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendToUnclosedTicket {
+    fn walk_ast<'b>(&'b self, mut out: PgPass<'_, 'b>) -> QueryResult<()> {
+        use diesel::sql_types::Text;
+        out.push_sql("WITH t AS (SELECT id FROM tickets WHERE ");
+        push_pair(&mut out, &self.customer, &self.channel)?;
+        out.push_sql(" AND status <> 'closed' FOR UPDATE), m AS (");
+        out.push_sql(PgText::INSERT);
+        out.push_sql("t.id");
+        self.text.push_values(&mut out)?;
+        out.push_sql(
+            " FROM t RETURNING id, ticket_id), u AS (UPDATE tickets SET message_count = tickets.message_count + 1, ",
+        );
+        self.text.push_ticket_bookkeeping(&mut out)?;
         // A customer's text puts a pending ticket (waiting on them) back in the queue.
         out.push_sql(", last_inbound_message_id = m.id, status = CASE WHEN tickets.status = ");
         out.push_bind_param::<Text, _>(&TicketStatus::Pending)?;
@@ -224,6 +290,62 @@ impl diesel::query_builder::Query for AppendToUnclosedTicket {
 }
 
 impl RunQueryDsl<diesel::PgConnection> for AppendToUnclosedTicket {}
+
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct FileFirstText {
+    ticket_id: TicketId,
+    customer: String,
+    channel: String,
+    text: PgText,
+    confirmation: String,
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for FileFirstText {
+    fn walk_ast<'b>(&'b self, mut out: PgPass<'_, 'b>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        out.push_sql("WITH m AS (");
+        out.push_sql(PgText::INSERT);
+        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        self.text.push_values(&mut out)?;
+        // Selecting from m makes the confirmation's id come after the text's (sibling CTEs run in no set order).
+        out.push_sql(
+            " RETURNING id), c AS (INSERT INTO messages (ticket_id, direction, internal, body, delivery_status, \
+             created_at, updated_at) SELECT ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&Direction::Outbound)?;
+        out.push_sql(", false, ");
+        out.push_bind_param::<Text, _>(&self.confirmation)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&DeliveryStatus::Queued)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.text.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.text.at)?;
+        // Never text a number that has opted out of this number of ours.
+        out.push_sql(" FROM m WHERE NOT EXISTS (SELECT 1 FROM opt_outs WHERE ");
+        push_pair(&mut out, &self.customer, &self.channel)?;
+        out.push_sql(
+            ") RETURNING id), o AS (INSERT INTO outbox (message_id, attempts, next_attempt_at) SELECT id, 0, ",
+        );
+        out.push_bind_param::<Timestamp, _>(&self.text.at)?;
+        out.push_sql(
+            " FROM c), u AS (UPDATE tickets SET message_count = tickets.message_count + 1 + (SELECT count(*) FROM c), ",
+        );
+        self.text.push_ticket_bookkeeping(&mut out)?;
+        out.push_sql(", last_inbound_message_id = m.id FROM m WHERE tickets.id = ");
+        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        out.push_sql(") SELECT m.id, (SELECT id FROM c) FROM m");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::Query for FileFirstText {
+    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::Nullable<diesel::sql_types::BigInt>);
+}
+
+impl RunQueryDsl<diesel::PgConnection> for FileFirstText {}
 
 fn record_opt_out(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<()> {
     let row =

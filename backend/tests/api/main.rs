@@ -56,6 +56,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         inbound_twilio::media_urls_are_kept_with_the_message,
         inbound_twilio::confirmation_uses_the_configured_template,
         opt_out::stop_opts_out_is_recorded_and_gets_no_reply,
+        opt_out::an_opted_out_customer_opening_a_new_ticket_gets_no_confirmation,
         opt_out::every_opt_out_keyword_in_any_case_opts_out,
         opt_out::replies_to_an_opted_out_number_are_refused_until_start,
         opt_out::a_queued_confirmation_is_not_sent_after_stop,

@@ -23,6 +23,27 @@ pub async fn stop_opts_out_is_recorded_and_gets_no_reply(backend: Backend) {
     assert!(app.gateway_requests().await.is_empty(), "no automatic reply to STOP");
 }
 
+pub async fn an_opted_out_customer_opening_a_new_ticket_gets_no_confirmation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.text(CUSTOMER, "STOP").await;
+    let first = only_ticket_of(&app, CUSTOMER).await["id"].as_i64().unwrap();
+    let closed = app.patch_json(&format!("/api/tickets/{first}"), json!({"status": "closed"})).await;
+    assert_eq!(closed.status, 200, "{}", closed.text);
+
+    let answer = app.text(CUSTOMER, "Where is my order?").await;
+
+    assert_eq!(answer.status, 200);
+    let tickets = app.tickets().await;
+    let second = tickets.iter().find(|t| t["id"] != first && t["customer_number"] == CUSTOMER).unwrap();
+    assert_eq!(second["status"], "open");
+    let thread = app.thread(second["id"].as_i64().unwrap()).await;
+    assert_eq!(thread.len(), 1, "the text, and no confirmation: {thread:?}");
+    assert_eq!(thread[0]["body"], "Where is my order?");
+    assert_eq!(second["message_count"], 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(app.gateway_requests().await.is_empty(), "nothing is texted to an opted-out number");
+}
+
 pub async fn every_opt_out_keyword_in_any_case_opts_out(backend: Backend) {
     let app = spawn_app(backend).await;
     let keywords = ["STOP", "stopall", "Unsubscribe", "cancel", "END", "quit", " Stop \n"];
