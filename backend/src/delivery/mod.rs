@@ -192,9 +192,5 @@ async fn record_all(
     outcomes: Vec<(ClaimedMessage, Attempt)>,
 ) -> Result<(), StoreError> {
     let settings = settings.clone();
-    db.write(move |conn| {
-        record_attempts(conn, &outcomes, &settings)?;
-        Ok(())
-    })
-    .await
+    db.write(move |conn| record_attempts(conn, &outcomes, &settings).map_err(StoreError::from)).await
 }

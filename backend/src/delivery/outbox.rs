@@ -237,8 +237,12 @@ fn apply_early_reports(conn: &mut AnyConnection, accepted: &[(MessageId, &Accept
         return Ok(());
     }
     let gateway_ids: Vec<&str> = accepted.iter().map(|(_, sent)| sent.provider_message_id.as_str()).collect();
-    let mut providers: Vec<Provider> = accepted.iter().map(|(_, sent)| sent.provider).collect();
-    providers.dedup();
+    let mut providers: Vec<Provider> = Vec::new();
+    for (_, sent) in accepted {
+        if !providers.contains(&sent.provider) {
+            providers.push(sent.provider);
+        }
+    }
     let reports: Vec<(Provider, String, DeliveryStatus, Option<String>)> = delivery_events::table
         .filter(delivery_events::provider.eq_any(&providers))
         .filter(delivery_events::provider_message_id.eq_any(&gateway_ids))

@@ -157,12 +157,7 @@ fn append_to_unclosed_ticket(
     sms: &InboundSms,
     media_urls: Option<&str>,
 ) -> QueryResult<Option<(TicketId, MessageId)>> {
-    let append = AppendToUnclosedTicket {
-        customer: sms.from.as_str().to_owned(),
-        channel: sms.to.as_str().to_owned(),
-        text: PgText::new(sms, media_urls),
-    };
-    Ok(append.load(pg)?.pop())
+    Ok(AppendToUnclosedTicket(PgText::new(sms, media_urls)).load(pg)?.pop())
 }
 
 /// PostgreSQL: the first text of a ticket just opened, with its confirmation unless the customer opted out
@@ -174,19 +169,14 @@ fn file_first_text(
     media_urls: Option<&str>,
     confirmation: String,
 ) -> QueryResult<(MessageId, Option<MessageId>)> {
-    let first = FileFirstText {
-        ticket_id,
-        customer: sms.from.as_str().to_owned(),
-        channel: sms.to.as_str().to_owned(),
-        text: PgText::new(sms, media_urls),
-        confirmation,
-    };
-    first.get_result(pg)
+    FileFirstText { ticket_id, text: PgText::new(sms, media_urls), confirmation }.get_result(pg)
 }
 
 /// A customer's text as the PostgreSQL single-statement paths insert it.
 #[derive(Debug, Clone)]
 struct PgText {
+    customer: String,
+    channel: String,
     body: String,
     provider: &'static str,
     provider_message_id: Option<String>,
@@ -200,6 +190,8 @@ type PgPass<'a, 'b> = diesel::query_builder::AstPass<'a, 'b, diesel::pg::Pg>;
 impl PgText {
     fn new(sms: &InboundSms, media_urls: Option<&str>) -> Self {
         Self {
+            customer: sms.from.as_str().to_owned(),
+            channel: sms.to.as_str().to_owned(),
             body: sms.body.clone(),
             provider: sms.provider.as_str(),
             provider_message_id: sms.provider_message_id.clone(),
@@ -212,6 +204,15 @@ impl PgText {
     /// `INSERT INTO messages (…) SELECT <ticket id expression pushed next>`.
     const INSERT: &'static str = "INSERT INTO messages (ticket_id, direction, internal, body, provider, \
                                   provider_message_id, media_urls, created_at, updated_at) SELECT ";
+
+    /// Pushes `customer_number = $1 AND channel_number = $2`: the text's pair.
+    fn push_pair<'b>(&'b self, out: &mut PgPass<'_, 'b>) -> QueryResult<()> {
+        use diesel::sql_types::Text;
+        out.push_sql("customer_number = ");
+        out.push_bind_param::<Text, _>(&self.customer)?;
+        out.push_sql(" AND channel_number = ");
+        out.push_bind_param::<Text, _>(&self.channel)
+    }
 
     /// The values after the ticket id.
     fn push_values<'b>(&'b self, out: &mut PgPass<'_, 'b>) -> QueryResult<()> {
@@ -246,35 +247,22 @@ impl PgText {
     }
 }
 
-/// Pushes `customer_number = $1 AND channel_number = $2`.
-fn push_pair<'b>(out: &mut PgPass<'_, 'b>, customer: &'b String, channel: &'b String) -> QueryResult<()> {
-    use diesel::sql_types::Text;
-    out.push_sql("customer_number = ");
-    out.push_bind_param::<Text, _>(customer)?;
-    out.push_sql(" AND channel_number = ");
-    out.push_bind_param::<Text, _>(channel)
-}
-
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
-struct AppendToUnclosedTicket {
-    customer: String,
-    channel: String,
-    text: PgText,
-}
+struct AppendToUnclosedTicket(PgText);
 
 impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AppendToUnclosedTicket {
     fn walk_ast<'b>(&'b self, mut out: PgPass<'_, 'b>) -> QueryResult<()> {
         use diesel::sql_types::Text;
         out.push_sql("WITH t AS (SELECT id FROM tickets WHERE ");
-        push_pair(&mut out, &self.customer, &self.channel)?;
+        self.0.push_pair(&mut out)?;
         out.push_sql(" AND status <> 'closed' FOR UPDATE), m AS (");
         out.push_sql(PgText::INSERT);
         out.push_sql("t.id");
-        self.text.push_values(&mut out)?;
+        self.0.push_values(&mut out)?;
         out.push_sql(
             " FROM t RETURNING id, ticket_id), u AS (UPDATE tickets SET message_count = tickets.message_count + 1, ",
         );
-        self.text.push_ticket_bookkeeping(&mut out)?;
+        self.0.push_ticket_bookkeeping(&mut out)?;
         // A customer's text puts a pending ticket (waiting on them) back in the queue.
         out.push_sql(", last_inbound_message_id = m.id, status = CASE WHEN tickets.status = ");
         out.push_bind_param::<Text, _>(&TicketStatus::Pending)?;
@@ -294,8 +282,6 @@ impl RunQueryDsl<diesel::PgConnection> for AppendToUnclosedTicket {}
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
 struct FileFirstText {
     ticket_id: TicketId,
-    customer: String,
-    channel: String,
     text: PgText,
     confirmation: String,
 }
@@ -325,7 +311,7 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for FileFirstText {
         out.push_bind_param::<Timestamp, _>(&self.text.at)?;
         // Never text a number that has opted out of this number of ours.
         out.push_sql(" FROM m WHERE NOT EXISTS (SELECT 1 FROM opt_outs WHERE ");
-        push_pair(&mut out, &self.customer, &self.channel)?;
+        self.text.push_pair(&mut out)?;
         out.push_sql(
             ") RETURNING id), o AS (INSERT INTO outbox (message_id, attempts, next_attempt_at) SELECT id, 0, ",
         );
