@@ -170,11 +170,9 @@ async fn poll(authority: String, mut dashboard: Dashboard, until: Instant) -> (D
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let authorization = format!("Bearer {}", dashboard.agent.token);
     let thread = format!("/api/tickets/{}/messages", dashboard.open_ticket);
-    loop {
-        ticker.tick().await;
-        if Instant::now() >= until {
-            break;
-        }
+    // A tick due after `until` is not waited for: a poller sleeping up to `POLL_INTERVAL` past the end would
+    // stretch the phase, and every rate measured over it.
+    while tokio::time::timeout_at(until, ticker.tick()).await.is_ok() {
         for endpoint in ENDPOINTS {
             let path = match endpoint {
                 Endpoint::List => "/api/tickets?status=open,pending&limit=50",
