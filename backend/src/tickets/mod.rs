@@ -265,25 +265,46 @@ fn lock_ticket(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResult<()>
     Ok(())
 }
 
-/// `tickets.status <> 'closed'`, written into the SQL rather than bound: only then can SQLite match the
-/// partial unique index (`WHERE status <> 'closed'`) when it prepares the statement, instead of planning
-/// it anew on every execution. A unit struct with a static query id keeps the statement cacheable.
-#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-pub(crate) struct TicketIsUnclosed;
+/// A condition on `tickets` written into the SQL rather than bound: a unit struct with a static query id, so
+/// the statement stays cacheable, and the planner sees the literal when it prepares it.
+macro_rules! fixed_ticket_condition {
+    ($(#[$doc:meta])* $name:ident, $sql:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+        pub(crate) struct $name;
 
-impl diesel::Expression for TicketIsUnclosed {
-    type SqlType = diesel::sql_types::Bool;
+        impl diesel::Expression for $name {
+            type SqlType = diesel::sql_types::Bool;
+        }
+
+        impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for $name {
+            fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+                out.push_sql($sql);
+                Ok(())
+            }
+        }
+
+        impl<QS> diesel::AppearsOnTable<QS> for $name where tickets::status: diesel::AppearsOnTable<QS> {}
+        impl<QS> diesel::SelectableExpression<QS> for $name where tickets::status: diesel::SelectableExpression<QS> {}
+        impl diesel::expression::ValidGrouping<()> for $name {
+            type IsAggregate = diesel::expression::is_aggregate::Never;
+        }
+    };
 }
 
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for TicketIsUnclosed {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql("tickets.status <> 'closed'");
-        Ok(())
-    }
-}
+fixed_ticket_condition!(
+    /// `tickets.status <> 'closed'`: the predicate of the partial unique index on a pair's unclosed ticket,
+    /// which SQLite only matches when it sees it literally while preparing the statement (it would plan the
+    /// statement anew on every execution otherwise).
+    TicketIsUnclosed,
+    "tickets.status <> 'closed'"
+);
 
-impl<QS> diesel::AppearsOnTable<QS> for TicketIsUnclosed where tickets::status: diesel::AppearsOnTable<QS> {}
-impl<QS> diesel::SelectableExpression<QS> for TicketIsUnclosed where tickets::status: diesel::SelectableExpression<QS> {}
-impl diesel::expression::ValidGrouping<()> for TicketIsUnclosed {
-    type IsAggregate = diesel::expression::is_aggregate::Never;
-}
+fixed_ticket_condition!(
+    /// The same rows as [`TicketIsUnclosed`], named as the two statuses: an index whose next column after an
+    /// equality is `status` (`tickets_by_assignee`) is then read as two short ranges. With `<> 'closed'` both
+    /// databases read every ticket the agent was ever assigned, nine in ten of them closed (PostgreSQL even
+    /// ANDed in a bitmap of every unclosed ticket: 5 ms per counts poll on a 100,000-ticket desk).
+    TicketIsOpenOrPending,
+    "tickets.status IN ('open', 'pending')"
+);

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::models::{TicketRow, tickets_seen_by};
-use super::{Message, Ticket, TicketIsUnclosed};
+use super::{Message, Ticket, TicketIsOpenOrPending};
 use crate::db::schema::{contacts, messages, ticket_reads, tickets};
 use crate::db::{AnyConnection, MultiBackend};
 use crate::domain::{MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
@@ -392,7 +392,7 @@ pub struct TeamCounts {
 
 pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
     let by_status = |status: TicketStatus| tickets::table.filter(tickets::status.eq(status)).count();
-    let unassigned = tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsUnclosed).count();
+    let unassigned = tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsOpenOrPending).count();
     let (open, pending, unassigned) = diesel::select((
         by_status(TicketStatus::Open).single_value().assume_not_null(),
         by_status(TicketStatus::Pending).single_value().assume_not_null(),
@@ -402,20 +402,20 @@ pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
     Ok(TeamCounts { open, pending, unassigned })
 }
 
-/// The viewer's own counts on top of the team's: a few index lookups over their assigned tickets, in one
-/// query (on PostgreSQL each query is a round trip, and every agent asks every 2 s).
+/// The viewer's own counts on top of the team's: one pass over their unclosed tickets and their read markers
+/// (on PostgreSQL each query is a round trip, and every agent asks every 2 s).
 pub fn ticket_counts(conn: &mut AnyConnection, team: TeamCounts, viewer: UserId) -> QueryResult<TicketCounts> {
-    let mine = tickets::table.filter(tickets::assignee_id.eq(viewer)).filter(TicketIsUnclosed).count();
-    let unread_mine = tickets_seen_by(viewer)
+    use diesel::dsl::{case_when, count, count_star};
+    let own_reads = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
+    let unread = tickets::last_inbound_message_id.gt(ticket_reads::last_read_message_id.nullable()).or(
+        ticket_reads::last_read_message_id.nullable().is_null().and(tickets::last_inbound_message_id.is_not_null()),
+    );
+    let (mine, unread_mine): (i64, i64) = tickets::table
+        .left_join(ticket_reads::table.on(own_reads))
         .filter(tickets::assignee_id.eq(viewer))
-        .filter(TicketIsUnclosed)
-        .filter(tickets::last_inbound_message_id.gt(ticket_reads::last_read_message_id.nullable()).or(
-            ticket_reads::last_read_message_id.nullable().is_null().and(tickets::last_inbound_message_id.is_not_null()),
-        ))
-        .count();
-    let (mine, unread_mine): (i64, i64) =
-        diesel::select((mine.single_value().assume_not_null(), unread_mine.single_value().assume_not_null()))
-            .get_result(conn)?;
+        .filter(TicketIsOpenOrPending)
+        .select((count_star(), count(case_when(unread, tickets::id))))
+        .get_result(conn)?;
     Ok(TicketCounts { open: team.open, pending: team.pending, mine, unassigned: team.unassigned, unread_mine })
 }
 
