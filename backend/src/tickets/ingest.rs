@@ -83,21 +83,23 @@ pub fn ingest_inbound_sms(
     }
 
     let media_urls = (!sms.media_urls.is_empty()).then(|| serde_json::Value::from(sms.media_urls.clone()).to_string());
-    let mut looked = false;
     if let (AnyConnection::Postgresql(pg), None) = (&mut *conn, keyword) {
-        match append_to_unclosed_ticket(pg, sms, media_urls.as_deref()).map_err(duplicate_or_store)? {
-            Some((ticket_id, message_id)) => return Ok(IngestOutcome::Appended { ticket_id, message_id }),
-            None => looked = true,
+        if let Some((ticket_id, message_id)) =
+            append_to_unclosed_ticket(pg, sms, media_urls.as_deref()).map_err(duplicate_or_store)?
+        {
+            return Ok(IngestOutcome::Appended { ticket_id, message_id });
         }
+        let confirmation = settings.confirmation_around_ticket_id();
+        if let Some(opened) =
+            open_ticket_with_text(pg, sms, media_urls.as_deref(), confirmation).map_err(duplicate_or_store)?
+        {
+            return Ok(opened);
+        }
+        // A transaction outside the writers' turn-taking opened the pair's ticket in between: the general
+        // path below joins it.
     }
 
-    let (ticket_id, opened, status) = join_or_open_ticket_after(conn, customer, channel, looked)?;
-    if let (AnyConnection::Postgresql(pg), true, None) = (&mut *conn, opened, keyword) {
-        let confirmation = settings.confirmation(ticket_id);
-        let (message_id, confirmation) =
-            file_first_text(pg, sms, ticket_id, media_urls.as_deref(), confirmation).map_err(duplicate_or_store)?;
-        return Ok(IngestOutcome::Opened { ticket_id, message_id, confirmation });
-    }
+    let (ticket_id, opened, status) = join_or_open_ticket(conn, customer, channel)?;
     let text = NewMessage {
         ticket_id,
         origin: Origin::Customer,
@@ -160,16 +162,24 @@ fn append_to_unclosed_ticket(
     Ok(AppendToUnclosedTicket(PgText::new(sms, media_urls)).load(pg)?.pop())
 }
 
-/// PostgreSQL: the first text of a ticket just opened, with its confirmation unless the customer opted out
-/// of this number, in one statement instead of five (text, opt-out check, confirmation, outbox, ticket).
-fn file_first_text(
+/// PostgreSQL: a new ticket for a pair with no unclosed one, with the customer's text and, unless they opted
+/// out of this number, the confirmation and its outbox row, in one statement instead of six (contact, ticket,
+/// text, opt-out check, confirmation with the outbox, ticket bookkeeping). The ticket is written once,
+/// already counting its messages. `None` when another transaction opened the pair's ticket first; nothing
+/// was written then but, possibly, the contact.
+fn open_ticket_with_text(
     pg: &mut diesel::PgConnection,
     sms: &InboundSms,
-    ticket_id: TicketId,
     media_urls: Option<&str>,
-    confirmation: String,
-) -> QueryResult<(MessageId, Option<MessageId>)> {
-    FileFirstText { ticket_id, text: PgText::new(sms, media_urls), confirmation }.get_result(pg)
+    confirmation: Vec<String>,
+) -> QueryResult<Option<IngestOutcome>> {
+    let opened: Option<(TicketId, MessageId, Option<MessageId>)> =
+        OpenTicketWithText { text: PgText::new(sms, media_urls), confirmation }.get_result(pg).optional()?;
+    Ok(opened.map(|(ticket_id, message_id, confirmation)| IngestOutcome::Opened {
+        ticket_id,
+        message_id,
+        confirmation,
+    }))
 }
 
 /// A customer's text as the PostgreSQL single-statement paths insert it.
@@ -204,6 +214,10 @@ impl PgText {
     /// `INSERT INTO messages (…) SELECT <ticket id expression pushed next>`.
     const INSERT: &'static str = "INSERT INTO messages (ticket_id, direction, internal, body, provider, \
                                   provider_message_id, media_urls, created_at, updated_at) SELECT ";
+    /// As [`PgText::INSERT`], with the message id given: `SELECT <id>, <ticket id>` pushed next.
+    const INSERT_WITH_ID: &'static str = "INSERT INTO messages (id, ticket_id, direction, internal, body, provider, \
+                                          provider_message_id, media_urls, created_at, updated_at) \
+                                          OVERRIDING SYSTEM VALUE SELECT ";
 
     /// Pushes `customer_number = $1 AND channel_number = $2`: the text's pair.
     fn push_pair<'b>(&'b self, out: &mut PgPass<'_, 'b>) -> QueryResult<()> {
@@ -280,58 +294,92 @@ impl diesel::query_builder::Query for AppendToUnclosedTicket {
 impl RunQueryDsl<diesel::PgConnection> for AppendToUnclosedTicket {}
 
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
-struct FileFirstText {
-    ticket_id: TicketId,
+struct OpenTicketWithText {
     text: PgText,
-    confirmation: String,
+    /// The confirmation's text, split where the new ticket's id goes.
+    confirmation: Vec<String>,
 }
 
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for FileFirstText {
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for OpenTicketWithText {
     fn walk_ast<'b>(&'b self, mut out: PgPass<'_, 'b>) -> QueryResult<()> {
-        use diesel::sql_types::{BigInt, Text, Timestamp};
-        out.push_sql("WITH m AS (");
-        out.push_sql(PgText::INSERT);
-        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
-        self.text.push_values(&mut out)?;
-        // Selecting from m makes the confirmation's id come after the text's (sibling CTEs run in no set order).
+        use diesel::sql_types::{Array, Text, Timestamp};
+        let text = &self.text;
+        // The ids come first so that the ticket row can be written whole: its last inbound message is the
+        // text, and the text's id comes before the confirmation's. A CTE with volatile functions runs once.
         out.push_sql(
-            " RETURNING id), c AS (INSERT INTO messages (ticket_id, direction, internal, body, delivery_status, \
-             created_at, updated_at) SELECT ",
+            "WITH ids AS (SELECT nextval(pg_get_serial_sequence('tickets', 'id')) AS ticket_id, \
+             nextval(pg_get_serial_sequence('messages', 'id')) AS text_id, \
+             NOT EXISTS (SELECT 1 FROM opt_outs WHERE ",
         );
-        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        // Never text a number that has opted out of this number of ours.
+        text.push_pair(&mut out)?;
+        out.push_sql(") AS confirm), contact AS (INSERT INTO contacts (phone_number, created_at, updated_at) VALUES (");
+        out.push_bind_param::<Text, _>(&text.customer)?;
         out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
+        // A customer who wrote before has a contact already: the ticket takes it from the lookup below.
+        out.push_sql(
+            ") ON CONFLICT DO NOTHING RETURNING id), t AS (INSERT INTO tickets (id, customer_number, \
+             channel_number, status, contact_id, created_at, updated_at, message_count, last_message_preview, \
+             last_message_direction, last_message_at, last_inbound_message_id) OVERRIDING SYSTEM VALUE \
+             SELECT ids.ticket_id, ",
+        );
+        out.push_bind_param::<Text, _>(&text.customer)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&text.channel)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&TicketStatus::Open)?;
+        out.push_sql(", COALESCE((SELECT id FROM contact), (SELECT id FROM contacts WHERE phone_number = ");
+        out.push_bind_param::<Text, _>(&text.customer)?;
+        out.push_sql(")), ");
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
+        // The customer's text is what the list shows; the confirmation only counts.
+        out.push_sql(", 1 + ids.confirm::int, ");
+        out.push_bind_param::<Text, _>(&text.preview)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&Direction::Inbound)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
+        // The conflict is with the partial unique index on a pair's unclosed ticket: another transaction
+        // opened one first, and nothing below happens.
+        out.push_sql(", ids.text_id FROM ids ON CONFLICT DO NOTHING RETURNING id), m AS (");
+        out.push_sql(PgText::INSERT_WITH_ID);
+        out.push_sql("ids.text_id, t.id");
+        text.push_values(&mut out)?;
+        out.push_sql(
+            " FROM ids, t RETURNING id), c AS (INSERT INTO messages (ticket_id, direction, internal, body, \
+             delivery_status, created_at, updated_at) SELECT t.id, ",
+        );
         out.push_bind_param::<Text, _>(&Direction::Outbound)?;
-        out.push_sql(", false, ");
-        out.push_bind_param::<Text, _>(&self.confirmation)?;
-        out.push_sql(", ");
+        out.push_sql(", false, array_to_string(");
+        out.push_bind_param::<Array<Text>, _>(&self.confirmation)?;
+        out.push_sql(", t.id::text), ");
         out.push_bind_param::<Text, _>(&DeliveryStatus::Queued)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.text.at)?;
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.text.at)?;
-        // Never text a number that has opted out of this number of ours.
-        out.push_sql(" FROM m WHERE NOT EXISTS (SELECT 1 FROM opt_outs WHERE ");
-        self.text.push_pair(&mut out)?;
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
+        // Selecting from m makes the confirmation's id come after the text's (sibling CTEs run in no set order).
         out.push_sql(
-            ") RETURNING id), o AS (INSERT INTO outbox (message_id, attempts, next_attempt_at) SELECT id, 0, ",
+            " FROM ids, t, m WHERE ids.confirm RETURNING id), o AS (INSERT INTO outbox (message_id, attempts, \
+             next_attempt_at) SELECT id, 0, ",
         );
-        out.push_bind_param::<Timestamp, _>(&self.text.at)?;
-        out.push_sql(
-            " FROM c), u AS (UPDATE tickets SET message_count = tickets.message_count + 1 + (SELECT count(*) FROM c), ",
-        );
-        self.text.push_ticket_bookkeeping(&mut out)?;
-        out.push_sql(", last_inbound_message_id = m.id FROM m WHERE tickets.id = ");
-        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
-        out.push_sql(") SELECT m.id, (SELECT id FROM c) FROM m");
+        out.push_bind_param::<Timestamp, _>(&text.at)?;
+        out.push_sql(" FROM c) SELECT t.id, m.id, (SELECT id FROM c) FROM t, m");
         Ok(())
     }
 }
 
-impl diesel::query_builder::Query for FileFirstText {
-    type SqlType = (diesel::sql_types::BigInt, diesel::sql_types::Nullable<diesel::sql_types::BigInt>);
+impl diesel::query_builder::Query for OpenTicketWithText {
+    type SqlType =
+        (diesel::sql_types::BigInt, diesel::sql_types::BigInt, diesel::sql_types::Nullable<diesel::sql_types::BigInt>);
 }
 
-impl RunQueryDsl<diesel::PgConnection> for FileFirstText {}
+impl RunQueryDsl<diesel::PgConnection> for OpenTicketWithText {}
 
 fn record_opt_out(conn: &mut AnyConnection, customer: &str, channel: &str) -> QueryResult<()> {
     let row =
@@ -346,21 +394,8 @@ pub(super) fn join_or_open_ticket(
     customer: &str,
     channel: &str,
 ) -> QueryResult<(TicketId, bool, TicketStatus)> {
-    join_or_open_ticket_after(conn, customer, channel, false)
-}
-
-/// As [`join_or_open_ticket`]; `looked` says the caller has just found no unclosed ticket, so the first
-/// attempt goes straight to opening one.
-fn join_or_open_ticket_after(
-    conn: &mut AnyConnection,
-    customer: &str,
-    channel: &str,
-    mut looked: bool,
-) -> QueryResult<(TicketId, bool, TicketStatus)> {
     for _ in 0..OPEN_TICKET_ATTEMPTS {
-        if !std::mem::take(&mut looked)
-            && let Some((id, status)) = find_unclosed_ticket(conn, customer, channel)?
-        {
+        if let Some((id, status)) = find_unclosed_ticket(conn, customer, channel)? {
             return Ok((id, false, status));
         }
         if let Some(id) = open_ticket(conn, customer, channel)? {

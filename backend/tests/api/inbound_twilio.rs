@@ -184,6 +184,9 @@ pub async fn text_after_close_opens_a_new_ticket_with_a_new_confirmation(backend
     assert_ne!(newest["id"], first);
     assert_eq!(newest["status"], "open");
     assert_eq!(tickets[1]["status"], "closed", "the closed ticket stays closed");
+    assert!(newest["contact"]["id"].is_i64());
+    assert_eq!(newest["contact"]["id"], tickets[1]["contact"]["id"], "the customer is the same contact");
+    assert_eq!(newest["message_count"], 2);
     let second = newest["id"].as_i64().unwrap();
     let thread = app.thread(second).await;
     assert_eq!(thread[0]["body"], "Another problem");
