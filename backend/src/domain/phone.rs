@@ -38,7 +38,16 @@ impl PhoneNumber {
         // Gateways send the same few thousand numbers over and over, and a libphonenumber parse costs
         // tens of microseconds.
         static PARSED: Remembered<Result<PhoneNumber, PhoneNumberError>> = Remembered::new();
-        PARSED.get_or_compute(raw, || parse_international(raw).map(|number| Self::from_parsed(&number)))
+        PARSED.get_or_compute(raw, || {
+            parse_international(raw).map(|number| {
+                let parsed = Self::from_parsed(&number);
+                // A new customer's number is in every agent's queue next: format it for people now, while
+                // it is parsed, rather than parse it again on the poll that lists it first (while new
+                // customers stream in, that is every poll, fifty numbers each).
+                SHOWN.get_or_compute(parsed.as_str(), || international(&number));
+                parsed
+            })
+        })
     }
 
     /// Trusted E.164 text read back from our own database.
@@ -57,13 +66,8 @@ impl PhoneNumber {
     /// How people write the number: international format with the country's grouping (`+1 415-555-0123`).
     /// Falls back to the E.164 text for numbers the metadata cannot format.
     pub fn display(e164: &str) -> String {
-        // Every ticket in every list answer is formatted, and formatting parses and runs the metadata's
-        // regular expressions (~20 µs): under a stream of new customers most of a list answer's CPU.
-        static SHOWN: Remembered<String> = Remembered::new();
         SHOWN.get_or_compute(e164, || {
-            phonenumber::parse(None, e164)
-                .map(|number| number.format().mode(phonenumber::Mode::International).to_string())
-                .unwrap_or_else(|_| e164.to_owned())
+            phonenumber::parse(None, e164).map(|number| international(&number)).unwrap_or_else(|_| e164.to_owned())
         })
     }
 
@@ -77,6 +81,14 @@ impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// How people write each number, by its E.164 text. Every ticket in every list answer is shown this way, and
+/// formatting a number parses it and runs the metadata's regular expressions (~20 µs).
+static SHOWN: Remembered<String> = Remembered::new();
+
+fn international(number: &phonenumber::PhoneNumber) -> String {
+    number.format().mode(phonenumber::Mode::International).to_string()
 }
 
 /// Results of a per-number computation shared by every thread of the process: a number's first sight
