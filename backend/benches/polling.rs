@@ -409,7 +409,9 @@ fn polling_and_capacity(backend: Backend, admin: Option<&str>, config: &Config, 
     }
 }
 
-/// The list query as `list_tickets` builds it for one viewer (diesel's SQL, binds inlined), for EXPLAIN.
+/// The list query as `list_tickets` builds it for one viewer (diesel's SQL, binds inlined), for EXPLAIN: for
+/// the queue of unclosed tickets, its first query (the `open` range; the `pending` one differs only in the
+/// status and a lower bound on the same index).
 fn list_sql(viewer: i64, unclosed_only: bool) -> String {
     format!(
         "SELECT tickets.id, tickets.customer_number, tickets.channel_number, tickets.status, tickets.created_at, \
@@ -422,7 +424,7 @@ fn list_sql(viewer: i64, unclosed_only: bool) -> String {
          FROM ((tickets LEFT OUTER JOIN contacts ON (tickets.contact_id = contacts.id)) \
          LEFT OUTER JOIN ticket_reads ON ((ticket_reads.ticket_id = tickets.id) AND (ticket_reads.user_id = {viewer}))) \
          {} ORDER BY tickets.updated_at DESC, tickets.id DESC LIMIT 51",
-        if unclosed_only { "WHERE (tickets.status <> 'closed')" } else { "" },
+        if unclosed_only { "WHERE (tickets.status = 'open')" } else { "" },
     )
 }
 

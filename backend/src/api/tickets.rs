@@ -368,7 +368,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, id) = (auth.0.user_id, TicketId(id.into_inner()));
-    state.db.write(move |conn| crate::tickets::mark_read(conn, user, id)).await?;
+    state.db.write_replayable(move |conn| crate::tickets::mark_read(conn, user, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

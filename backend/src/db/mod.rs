@@ -233,6 +233,19 @@ impl Database {
         self.writer.submit(change).await
     }
 
+    /// As [`Database::write`], for a change that may run more than once: it only reads and writes through
+    /// the connection, and only its last run counts. The writer spares such changes a savepoint each (a
+    /// round trip on PostgreSQL) and, in the rare case one of them fails, rolls their group back and runs
+    /// it again with savepoints. For the hot paths: inbound texts and the outbox's bookkeeping.
+    pub async fn write_replayable<T, E, F>(&self, change: F) -> Result<T, E>
+    where
+        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.writer.submit_replayable(change).await
+    }
+
     /// `SELECT 1` on a pooled connection: is the database reachable?
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(StoreError::from)).await

@@ -6,6 +6,11 @@
 //! them all at once, and only then tells each caller its result. Under load the groups grow by themselves;
 //! an idle server commits each job on its own.
 //!
+//! A savepoint costs a statement per job: a round trip on PostgreSQL, a sub-journal on SQLite. Most of the
+//! traffic (inbound texts, the outbox's bookkeeping) is changes that may safely run twice, so a group made
+//! only of those runs without savepoints; in the rare case one fails (a gateway's retry of a text already
+//! stored), the group is rolled back and run again with them, and the next group keeps them too.
+//!
 //! SQLite allows one writer at a time anyway, so its writer owns the only writing connection. On PostgreSQL
 //! the writer has a connection of its own (a one-connection pool, which replaces it if it breaks), so
 //! writes never queue behind reads for the shared pool. Each replica runs its own writer, and their groups
@@ -33,39 +38,97 @@ const QUEUE_DEPTH: usize = 8192;
 /// A group commit or a background checkpoint taking longer than this is logged: callers waited that long.
 const SLOW_STEP: Duration = Duration::from_millis(200);
 
-/// Runs after the group's commit: `None` when it committed, else why it did not.
-type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
-
 /// One caller's change, waiting for the writer.
 trait Job: Send {
-    /// Applies the change inside the open group transaction; the result is delivered after the commit.
-    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Completion;
+    /// Whether the change may run again after its group was rolled back (it only works through the
+    /// connection): such changes run without a savepoint of their own.
+    fn replayable(&self) -> bool;
+    /// Applies the change inside the open group transaction, in a savepoint of its own if `isolated` (its
+    /// failure then undoes only itself), and keeps the outcome for [`Job::finish`]. Returns whether the
+    /// change succeeded.
+    fn run(&mut self, conn: &mut AnyConnection, isolated: bool) -> bool;
+    /// Delivers the kept outcome once the group has committed, or has failed to.
+    fn finish(self: Box<Self>, commit_failure: Option<&str>);
     /// The group could not start: the change never ran.
     fn abandon(self: Box<Self>, why: &str);
 }
 
-struct Change<F, T, E> {
-    change: F,
+/// A change as its caller wrote it: to be run once (`FnOnce`), or as often as its group needs (`Fn`).
+trait Change<T, E>: Send {
+    const REPLAYABLE: bool;
+    fn apply(&mut self, conn: &mut AnyConnection) -> Result<T, E>;
+}
+
+struct Once<F>(Option<F>);
+
+impl<F, T, E> Change<T, E> for Once<F>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send,
+    E: From<StoreError>,
+{
+    const REPLAYABLE: bool = false;
+
+    fn apply(&mut self, conn: &mut AnyConnection) -> Result<T, E> {
+        // The writer never runs a change that is not replayable twice; were it asked to, it must not
+        // pretend the change ran.
+        match self.0.take() {
+            Some(change) => change(conn),
+            None => Err(E::from(StoreError::Commit("a write was run twice".to_owned()))),
+        }
+    }
+}
+
+struct Replayable<F>(F);
+
+impl<F, T, E> Change<T, E> for Replayable<F>
+where
+    F: Fn(&mut AnyConnection) -> Result<T, E> + Send,
+{
+    const REPLAYABLE: bool = true;
+
+    fn apply(&mut self, conn: &mut AnyConnection) -> Result<T, E> {
+        (self.0)(conn)
+    }
+}
+
+struct Pending<C, T, E> {
+    change: C,
+    outcome: Option<Result<T, E>>,
     reply: oneshot::Sender<Result<T, E>>,
 }
 
-impl<F, T, E> Job for Change<F, T, E>
+impl<C, T, E> Job for Pending<C, T, E>
 where
-    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    C: Change<T, E>,
     T: Send + 'static,
     E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &mut AnyConnection) -> Completion {
-        let Change { change, reply } = *self;
-        let outcome = in_savepoint(conn, change);
-        Box::new(move |commit_failure: Option<&str>| {
-            let outcome = match (outcome, commit_failure) {
-                (Ok(_), Some(why)) => Err(E::from(StoreError::Commit(why.to_owned()))),
-                (outcome, _) => outcome,
-            };
-            // The caller may have gone away (client disconnected); its change is committed regardless.
-            let _ = reply.send(outcome);
-        })
+    fn replayable(&self) -> bool {
+        C::REPLAYABLE
+    }
+
+    fn run(&mut self, conn: &mut AnyConnection, isolated: bool) -> bool {
+        let change = &mut self.change;
+        let outcome = if isolated {
+            in_savepoint(conn, |conn| change.apply(conn))
+        } else {
+            catch_unwind(AssertUnwindSafe(|| change.apply(conn)))
+                .unwrap_or_else(|_| Err(E::from(StoreError::TaskPanicked)))
+        };
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
+    }
+
+    fn finish(self: Box<Self>, commit_failure: Option<&str>) {
+        let Pending { outcome, reply, .. } = *self;
+        let outcome = match (outcome, commit_failure) {
+            (Some(Ok(_)), Some(why)) => Err(E::from(StoreError::Commit(why.to_owned()))),
+            (Some(outcome), _) => outcome,
+            (None, _) => Err(E::from(StoreError::Commit("the write never ran".to_owned()))),
+        };
+        // The caller may have gone away (client disconnected); its change is committed regardless.
+        let _ = reply.send(outcome);
     }
 
     fn abandon(self: Box<Self>, why: &str) {
@@ -158,14 +221,35 @@ impl GroupWriter {
         Ok(Self { jobs, _checkpoints: None })
     }
 
+    /// Queues a change to run once, in a savepoint of its own.
     pub(super) async fn submit<T, E, F>(&self, change: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
+        self.queue(Once(Some(change))).await
+    }
+
+    /// Queues a change that may run more than once (see [`Job::replayable`]).
+    pub(super) async fn submit_replayable<T, E, F>(&self, change: F) -> Result<T, E>
+    where
+        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
+        self.queue(Replayable(change)).await
+    }
+
+    async fn queue<C, T, E>(&self, change: C) -> Result<T, E>
+    where
+        C: Change<T, E> + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+    {
         let (reply, result) = oneshot::channel::<Result<T, E>>();
-        self.jobs.send(Box::new(Change { change, reply })).await.map_err(|_| E::from(StoreError::WriterStopped))?;
+        let job = Box::new(Pending { change, outcome: None, reply });
+        self.jobs.send(job).await.map_err(|_| E::from(StoreError::WriterStopped))?;
         result.await.map_err(|_| E::from(StoreError::WriterStopped))?
     }
 }
@@ -200,6 +284,7 @@ fn run(mut conn: WriterConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
         WriterConnection::Postgres(_) => MAX_POSTGRES_GROUP,
     };
     let mut group: Vec<Box<dyn Job>> = Vec::with_capacity(max_group);
+    let mut calm = true;
     while let Some(first) = queue.blocking_recv() {
         group.push(first);
         while group.len() < max_group {
@@ -209,9 +294,9 @@ fn run(mut conn: WriterConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         match &mut conn {
-            WriterConnection::Sqlite(sqlite) => commit_group(sqlite, &mut group),
+            WriterConnection::Sqlite(sqlite) => calm = commit_group(sqlite, &mut group, calm),
             WriterConnection::Postgres(pool) => match pool.get() {
-                Ok(mut pg) => commit_group(&mut pg, &mut group),
+                Ok(mut pg) => calm = commit_group(&mut pg, &mut group, calm),
                 Err(e) => abandon_group(&mut group, &e.to_string()),
             },
         }
@@ -249,20 +334,35 @@ fn rollback(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     crate::on_backend!(conn, |c| AnsiTransactionManager::rollback_transaction(c))
 }
 
-fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>) {
+/// Runs and commits a group. Savepoints cost a statement per job (a round trip on PostgreSQL, a
+/// sub-journal on SQLite), so when every job in the group is replayable and the last group had no failure
+/// (`calm`), the jobs run without them; should one fail, the group is rolled back and run again with them.
+/// Returns whether no job failed, for the next group.
+fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>, calm: bool) -> bool {
     if let Err(e) = begin(conn) {
         abandon_group(group, &e.to_string());
-        return;
+        return true;
     }
     let started = Instant::now();
-    let completions: Vec<Completion> = group.drain(..).map(|job| job.run(conn)).collect();
+    let bare = calm && group.iter().all(|job| job.replayable());
+    // `all` stops at the first failure: the jobs after it have not run.
+    let ran_bare = bare && group.iter_mut().all(|job| job.run(conn, false));
+    let mut failed = 0;
+    if !ran_bare {
+        if bare && let Err(e) = rollback(conn).and_then(|()| begin(conn)) {
+            abandon_group(group, &e.to_string());
+            return false;
+        }
+        failed = group.iter_mut().map(|job| job.run(conn, true)).filter(|succeeded| !succeeded).count();
+    }
     let ran = started.elapsed();
     let committing = Instant::now();
     let committed = commit(conn);
     if started.elapsed() > SLOW_STEP {
         // Every caller of the group waited this long: worth knowing when webhooks slow down.
         tracing::warn!(
-            jobs = completions.len(),
+            jobs = group.len(),
+            replayed = bare && !ran_bare,
             run_ms = ran.as_millis() as u64,
             commit_ms = committing.elapsed().as_millis() as u64,
             "slow group commit"
@@ -271,12 +371,188 @@ fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>) {
     let failure = match committed {
         Ok(()) => None,
         Err(e) => {
-            tracing::error!(error = %e, jobs = completions.len(), "group commit failed");
+            tracing::error!(error = %e, jobs = group.len(), "group commit failed");
             let _ = rollback(conn);
             Some(e.to_string())
         }
     };
-    for complete in completions {
-        complete(failure.as_deref());
+    for job in group.drain(..) {
+        job.finish(failure.as_deref());
+    }
+    failed == 0 && ran_bare == bare
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use diesel::prelude::*;
+
+    use crate::config::{DatabaseSettings, DatabaseUrl};
+    use crate::db::{Database, StoreError};
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        n: i32,
+    }
+
+    /// A database of the test's own: SQLite in a temporary directory, or, when `TEST_DATABASE_URL` names a
+    /// PostgreSQL server, a database created for the test and dropped afterwards.
+    struct Scratch {
+        db: Database,
+        postgres: Option<(String, String)>,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Scratch {
+        async fn all() -> Vec<Scratch> {
+            let mut all = vec![Self::open(None).await];
+            if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) {
+                all.push(Self::open(Some(admin)).await);
+            }
+            all
+        }
+
+        async fn open(postgres_admin: Option<String>) -> Scratch {
+            let dir = tempfile::tempdir().unwrap();
+            let (url, postgres) = match postgres_admin {
+                None => (DatabaseUrl::Sqlite(dir.path().join("writer.db")), None),
+                Some(admin) => {
+                    let name = format!("smsdesk_writer_{}", uuid::Uuid::new_v4().simple());
+                    let mut conn = diesel::PgConnection::establish(&admin).unwrap();
+                    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+                    let mut url = url::Url::parse(&admin).unwrap();
+                    url.set_path(&name);
+                    (DatabaseUrl::Postgres(url.to_string()), Some((admin, name)))
+                }
+            };
+            let db = Database::connect(&DatabaseSettings { url, pool_size: 2 }).unwrap();
+            db.write(|conn| {
+                diesel::sql_query("CREATE TABLE scratch (n INTEGER NOT NULL CHECK (n >= 0))")
+                    .execute(conn)
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+            Scratch { db, postgres, _dir: dir }
+        }
+
+        fn backend(&self) -> &'static str {
+            if self.postgres.is_some() { "PostgreSQL" } else { "SQLite" }
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            if let Some((admin, name)) = &self.postgres
+                && let Ok(mut conn) = diesel::PgConnection::establish(admin)
+            {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
+            }
+        }
+    }
+
+    /// Holds the writer inside a group until the returned sender is dropped, so that what is queued
+    /// meanwhile makes the next group. With `failing`, the holding change fails when released.
+    async fn hold_the_writer(db: &Database, failing: bool) -> std::sync::mpsc::Sender<()> {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (started, holding) = tokio::sync::oneshot::channel();
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.write(move |_| {
+                let _ = started.send(());
+                let _ = released.recv();
+                if failing {
+                    return Err(StoreError::Commit("the holding change fails".to_owned()));
+                }
+                Ok(())
+            })
+            .await
+        });
+        holding.await.unwrap();
+        release
+    }
+
+    /// Queues `count` replayable inserts of 0..count as one group, of which `failing` (if any) inserts and
+    /// then breaks a constraint, an error of the database's own (PostgreSQL then refuses every further
+    /// statement until a rollback); with `after_a_failure`, the group before theirs has a failure. Returns
+    /// their results and how often each ran.
+    async fn insert_group(
+        db: &Database,
+        count: i32,
+        failing: Option<i32>,
+        after_a_failure: bool,
+    ) -> (Vec<bool>, Vec<usize>) {
+        let release = hold_the_writer(db, after_a_failure).await;
+        let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..count).map(|_| AtomicUsize::new(0)).collect());
+        let jobs: Vec<_> = (0..count)
+            .map(|n| {
+                let (db, runs) = (db.clone(), runs.clone());
+                tokio::spawn(async move {
+                    db.write_replayable(move |conn| {
+                        runs[n as usize].fetch_add(1, Ordering::SeqCst);
+                        diesel::sql_query(format!("INSERT INTO scratch (n) VALUES ({n})")).execute(conn)?;
+                        if Some(n) == failing {
+                            diesel::sql_query("INSERT INTO scratch (n) VALUES (-1)").execute(conn)?;
+                        }
+                        Ok::<_, StoreError>(())
+                    })
+                    .await
+                    .is_ok()
+                })
+            })
+            .collect();
+        // Let every job reach the writer's queue before the writer is free to take them as one group.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(release);
+        let mut results = Vec::new();
+        for job in jobs {
+            results.push(job.await.unwrap());
+        }
+        (results, runs.iter().map(|r| r.load(Ordering::SeqCst)).collect())
+    }
+
+    async fn stored(db: &Database) -> Vec<i32> {
+        db.read(|conn| {
+            diesel::sql_query("SELECT n FROM scratch ORDER BY n").load::<Row>(conn).map_err(StoreError::from)
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.n)
+        .collect()
+    }
+
+    #[tokio::test]
+    async fn a_failing_replayable_change_undoes_only_itself_and_the_rest_commit_once() {
+        for scratch in Scratch::all().await {
+            let (db, backend) = (&scratch.db, scratch.backend());
+
+            let (results, runs) = insert_group(db, 6, Some(3), false).await;
+
+            assert_eq!(results, [true, true, true, false, true, true], "{backend}");
+            assert_eq!(stored(db).await, [0, 1, 2, 4, 5], "{backend}: the failed change is undone, the rest kept once");
+            assert_eq!(runs[3], 2, "{backend}: the failing change ran without a savepoint, then again in one");
+            assert_eq!(runs[..3], [2, 2, 2], "{backend}: the changes before it ran again after the rollback");
+            assert_eq!(runs[4..], [1, 1], "{backend}: the changes after it ran once, with savepoints");
+        }
+    }
+
+    #[tokio::test]
+    async fn right_after_a_failure_a_group_runs_each_change_once_in_its_own_savepoint() {
+        for scratch in Scratch::all().await {
+            let (db, backend) = (&scratch.db, scratch.backend());
+
+            let (results, runs) = insert_group(db, 3, Some(1), true).await;
+            assert_eq!((results, runs), (vec![true, false, true], vec![1, 1, 1]), "{backend}: no replay");
+            // Calm again: without savepoints, and a failure is replayed.
+            let (results, runs) = insert_group(db, 2, Some(1), false).await;
+            assert_eq!((results, runs), (vec![true, false], vec![2, 2]), "{backend}");
+            assert_eq!(stored(db).await, [0, 0, 2], "{backend}");
+        }
     }
 }

@@ -69,7 +69,9 @@ impl DeliveryWorker {
                 Ok(Vec::new())
             } else {
                 let lease = self.settings.lease;
-                self.db.write(move |conn| claim_due(conn, free as i64, lease).map_err(StoreError::from)).await
+                self.db
+                    .write_replayable(move |conn| claim_due(conn, free as i64, lease).map_err(StoreError::from))
+                    .await
             };
             let claimed = match claimed {
                 Ok(claimed) => claimed,
@@ -192,5 +194,5 @@ async fn record_all(
     outcomes: Vec<(ClaimedMessage, Attempt)>,
 ) -> Result<(), StoreError> {
     let settings = settings.clone();
-    db.write(move |conn| record_attempts(conn, &outcomes, &settings).map_err(StoreError::from)).await
+    db.write_replayable(move |conn| record_attempts(conn, &outcomes, &settings).map_err(StoreError::from)).await
 }

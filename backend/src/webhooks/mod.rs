@@ -41,7 +41,7 @@ fn gateway_number(raw: &str, field: &str) -> Result<PhoneNumber, ApiError> {
 /// Files the text under its ticket and wakes the outbox if a confirmation was queued.
 pub(crate) async fn file_inbound_sms(state: &AppState, sms: InboundSms) -> Result<IngestOutcome, ApiError> {
     let settings = state.settings.get();
-    let outcome = state.db.write(move |conn| ingest_inbound_sms(conn, &sms, &settings)).await;
+    let outcome = state.db.write_replayable(move |conn| ingest_inbound_sms(conn, &sms, &settings)).await;
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(IngestError::Duplicate) => IngestOutcome::Duplicate,

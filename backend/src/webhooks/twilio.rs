@@ -119,7 +119,7 @@ pub async fn receive_status(
             status,
             error_code: param(&params, "ErrorCode").filter(|c| *c != "0").map(str::to_owned),
         };
-        state.db.write(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
+        state.db.write_replayable(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }

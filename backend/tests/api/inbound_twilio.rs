@@ -153,6 +153,34 @@ pub async fn simultaneous_replays_of_one_message_store_it_once(backend: Backend)
     assert_eq!(thread.iter().filter(|m| m["direction"] == "outbound").count(), 1);
 }
 
+/// Texts arriving together are committed as a group; a gateway's retry among them (a duplicate) fails and
+/// must undo only itself, whatever the group does to recover.
+pub async fn a_burst_of_texts_with_gateway_retries_among_them_stores_each_text_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let customers: Vec<String> = (0..8).map(|i| format!("+1415555071{i}")).collect();
+    let texts: Vec<(&str, String, String)> = customers
+        .iter()
+        .flat_map(|customer| (0..5).map(move |n| (customer.as_str(), format!("part {n}"), new_sid())))
+        .collect();
+
+    // Every text twice, all at once: the first try and the gateway's retry of it.
+    let sends =
+        texts.iter().chain(&texts).map(|(customer, body, sid)| app.text_with_sid(customer, OUR_NUMBER, body, sid));
+    let answers = futures::future::join_all(sends).await;
+
+    assert!(answers.iter().all(|a| a.status == 200), "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+    for customer in &customers {
+        let ticket = only_ticket_of(&app, customer).await;
+        assert_eq!(ticket["message_count"], 6, "{customer}: {ticket}");
+        let thread = app.thread(ticket["id"].as_i64().unwrap()).await;
+        let mut inbound: Vec<&str> =
+            thread.iter().filter(|m| m["direction"] == "inbound").map(|m| m["body"].as_str().unwrap()).collect();
+        inbound.sort_unstable();
+        assert_eq!(inbound, ["part 0", "part 1", "part 2", "part 3", "part 4"], "{customer}: each text once");
+        assert_eq!(thread.iter().filter(|m| m["direction"] == "outbound").count(), 1, "{customer}: one confirmation");
+    }
+}
+
 pub async fn text_to_a_pending_ticket_reopens_it(backend: Backend) {
     let app = spawn_app(backend).await;
     app.text(CUSTOMER, "Hello").await;

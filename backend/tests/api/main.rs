@@ -45,6 +45,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         inbound_twilio::customers_texting_two_server_processes_at_once_lose_nothing,
         inbound_twilio::replayed_webhook_answers_ok_and_changes_nothing,
         inbound_twilio::simultaneous_replays_of_one_message_store_it_once,
+        inbound_twilio::a_burst_of_texts_with_gateway_retries_among_them_stores_each_text_once,
         inbound_twilio::text_to_a_pending_ticket_reopens_it,
         inbound_twilio::text_after_close_opens_a_new_ticket_with_a_new_confirmation,
         inbound_twilio::forged_missing_or_misaddressed_signatures_are_refused_and_nothing_is_stored,
