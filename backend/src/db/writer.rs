@@ -391,69 +391,13 @@ mod tests {
 
     use diesel::prelude::*;
 
-    use crate::config::{DatabaseSettings, DatabaseUrl};
+    use crate::db::scratch::Scratch;
     use crate::db::{Database, StoreError};
 
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Integer)]
         n: i32,
-    }
-
-    /// A database of the test's own: SQLite in a temporary directory, or, when `TEST_DATABASE_URL` names a
-    /// PostgreSQL server, a database created for the test and dropped afterwards.
-    struct Scratch {
-        db: Database,
-        postgres: Option<(String, String)>,
-        _dir: tempfile::TempDir,
-    }
-
-    impl Scratch {
-        async fn all() -> Vec<Scratch> {
-            let mut all = vec![Self::open(None).await];
-            if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) {
-                all.push(Self::open(Some(admin)).await);
-            }
-            all
-        }
-
-        async fn open(postgres_admin: Option<String>) -> Scratch {
-            let dir = tempfile::tempdir().unwrap();
-            let (url, postgres) = match postgres_admin {
-                None => (DatabaseUrl::Sqlite(dir.path().join("writer.db")), None),
-                Some(admin) => {
-                    let name = format!("smsdesk_writer_{}", uuid::Uuid::new_v4().simple());
-                    let mut conn = diesel::PgConnection::establish(&admin).unwrap();
-                    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
-                    let mut url = url::Url::parse(&admin).unwrap();
-                    url.set_path(&name);
-                    (DatabaseUrl::Postgres(url.to_string()), Some((admin, name)))
-                }
-            };
-            let db = Database::connect(&DatabaseSettings { url, pool_size: 2 }).unwrap();
-            db.write(|conn| {
-                diesel::sql_query("CREATE TABLE scratch (n INTEGER NOT NULL CHECK (n >= 0))")
-                    .execute(conn)
-                    .map_err(StoreError::from)
-            })
-            .await
-            .unwrap();
-            Scratch { db, postgres, _dir: dir }
-        }
-
-        fn backend(&self) -> &'static str {
-            if self.postgres.is_some() { "PostgreSQL" } else { "SQLite" }
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            if let Some((admin, name)) = &self.postgres
-                && let Ok(mut conn) = diesel::PgConnection::establish(admin)
-            {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn);
-            }
-        }
     }
 
     /// Holds the writer inside a group until the returned sender is dropped, so that what is queued

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::models::{TicketRow, tickets_seen_by};
 use super::{Message, Ticket, TicketIsOpenOrPending};
 use crate::db::schema::{contacts, messages, ticket_reads, tickets};
-use crate::db::{AnyConnection, MultiBackend};
+use crate::db::{AnyConnection, LiteralLimit, MultiBackend};
 use crate::domain::{MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
 
 /// Change cursors look this far back: PostgreSQL can make concurrent commits visible out of timestamp order,
@@ -152,7 +152,8 @@ fn page_of(
             .filter(tickets::updated_at.ge(updated_at))
             .filter(tickets::updated_at.gt(updated_at).or(tickets::id.gt(id)));
     }
-    query.order((tickets::updated_at.desc(), tickets::id.desc())).limit(filter.limit + 1).load(conn)
+    let page_rows = u32::try_from(filter.limit.max(0) + 1).unwrap_or(u32::MAX);
+    LiteralLimit::new(query.order((tickets::updated_at.desc(), tickets::id.desc())), page_rows).load(conn)
 }
 
 /// The ticket matches a search: its customer's number, its contact's name or any of its messages' bodies
