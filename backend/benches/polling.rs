@@ -411,7 +411,7 @@ fn polling_and_capacity(backend: Backend, admin: Option<&str>, config: &Config, 
 
 /// The list query as `list_tickets` builds it for one viewer (diesel's SQL, binds inlined), for EXPLAIN: for
 /// the queue of unclosed tickets, its first query (the `open` range; the `pending` one differs only in the
-/// status and a lower bound on the same index).
+/// status, plus on SQLite a lower bound on the same index).
 fn list_sql(viewer: i64, unclosed_only: bool) -> String {
     format!(
         "SELECT tickets.id, tickets.customer_number, tickets.channel_number, tickets.status, tickets.created_at, \

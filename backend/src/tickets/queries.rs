@@ -95,13 +95,13 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
             let mut distinct = statuses.to_vec();
             distinct.sort_unstable_by_key(|status| status.as_str());
             distinct.dedup();
+            // Once a full page is merged, a later status only matters above the page's last row, and on
+            // SQLite its query reads only that part of its range (with its joins) instead of a whole page.
+            // PostgreSQL would plan such a query anew at every poll (the bound makes a plan for the actual
+            // values look far cheaper than a reusable one), which costs more than the reading saved.
+            let bounded = matches!(conn, AnyConnection::Sqlite(_));
             let mut merged: Vec<TicketRow> = Vec::new();
             for status in distinct {
-                // Once a full page is merged, a later status only matters above the page's last row, and on
-                // SQLite its query reads only that part of its range (with its joins) instead of a whole
-                // page. PostgreSQL would plan such a query anew at every poll (the bound makes a plan for the
-                // actual values look far cheaper than a reusable one), which costs more than the reading saved.
-                let bounded = matches!(conn, AnyConnection::Sqlite(_));
                 let floor = (bounded && merged.len() >= page_rows).then(|| merged[page_rows - 1].position());
                 merged.extend(page_of(conn, filter, Some(status), floor)?);
                 merged.sort_unstable_by_key(|row| std::cmp::Reverse(row.position()));
