@@ -5,7 +5,11 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run build frontend-build test lint rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard
+.PHONY: help run build frontend-build test lint deny audit rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard
+
+# The cargo-deny that deny.toml was written and tested against; `make deny` and `make audit` install it when
+# cargo-deny is missing.
+CARGO_DENY_VERSION := 0.20.2
 
 # npm writes this file on every install: the app's dependencies are reinstalled when the lock file changes.
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
@@ -17,6 +21,8 @@ help:
 	@echo "make bench-dashboard  the queue's first render in Chromium with 10,000 tickets (target < 1 s)"
 	@echo "make api-types  regenerate the OpenAPI document and the frontend's TypeScript types"
 	@echo "make e2e   end-to-end tests in Chromium against the real server (skipped without /usr/bin/chromium)"
+	@echo "make deny   the dependency policy in deny.toml: licenses, banned crates, crates.io only (part of make test)"
+	@echo "make audit  known vulnerabilities in the Rust and shipped npm dependencies (needs network; before a release)"
 
 ## Build and serve: the dashboard and the API on http://127.0.0.1:8080. Settings come from the environment
 ## and .env (see .env.example); with neither, a SQLite file smsdesk.db here and the console gateway, which
@@ -37,11 +43,57 @@ $(FRONTEND_DEPS): frontend/package-lock.json
 frontend-build: $(FRONTEND_DEPS)
 	cd frontend && $(NPM) run --silent build
 
-test: lint rust-test api-check frontend-check e2e fuzz compose-check
+test: lint deny rust-test api-check frontend-check e2e fuzz compose-check
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+# Installs the pinned cargo-deny when there is none (a clean CI machine); a different version is used as it is.
+define ensure-cargo-deny
+@if ! $(CARGO) deny --version >/dev/null 2>&1; then \
+  echo "cargo-deny is not installed: installing cargo-deny $(CARGO_DENY_VERSION) (cargo install --locked, once, a few minutes)"; \
+  $(CARGO) install --locked cargo-deny@$(CARGO_DENY_VERSION); \
+elif [ "$$($(CARGO) deny --version)" != "cargo-deny $(CARGO_DENY_VERSION)" ]; then \
+  echo "note: $$($(CARGO) deny --version) here; deny.toml is tested with $(CARGO_DENY_VERSION) (cargo install --locked cargo-deny@$(CARGO_DENY_VERSION))"; \
+fi
+endef
+
+## The dependency policy in deny.toml, on every crate of every platform: licenses compatible with
+## AGPL-3.0-or-later, no banned crates (OpenSSL, aws-lc), no `*` requirements, crates from crates.io only.
+## Needs no network beyond crates.io (no advisory database); any finding fails.
+deny:
+	$(ensure-cargo-deny)
+	$(CARGO) deny --locked check licenses bans sources
+
+## Known vulnerabilities, and unsound, unmaintained or yanked crates, in the Rust dependencies (RustSec advisory
+## database, cloned from GitHub) and in the dashboard's shipped npm dependencies, high severity and up (the npm
+## registry's audit service). Needs network access to both, so it is not part of `make test`; run it on a
+## connected machine before each release (README, "Supply chain"). Runs both audits, fails if either does.
+audit:
+	$(ensure-cargo-deny)
+	@status=0; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	echo "$(CARGO) deny --locked check advisories"; \
+	$(CARGO) deny --locked check advisories 2>&1 | tee "$$log"; \
+	if [ "$${PIPESTATUS[0]}" -ne 0 ]; then \
+	  status=1; \
+	  if grep -q 'failed to fetch advisory database' "$$log"; then \
+	    echo "make audit: could not fetch the RustSec advisory database (https://github.com/rustsec/advisory-db). It needs network access to GitHub: run make audit on a connected machine." >&2; \
+	  else \
+	    echo "make audit: RustSec advisories above. README, \"Supply chain\": how to read and waive one." >&2; \
+	  fi; \
+	fi; \
+	echo "cd frontend && $(NPM) audit --omit=dev --audit-level=high"; \
+	(cd frontend && $(NPM) audit --omit=dev --audit-level=high) 2>&1 | tee "$$log"; \
+	if [ "$${PIPESTATUS[0]}" -ne 0 ]; then \
+	  status=1; \
+	  if grep -Eq 'audit endpoint returned an error|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET' "$$log"; then \
+	    echo "make audit: npm could not use the registry's audit endpoint (POST /-/npm/v1/security/advisories/bulk). It needs network access to registry.npmjs.org's audit service, which a mirror or proxy that only serves packages refuses (405): run make audit on a connected machine." >&2; \
+	  else \
+	    echo "make audit: npm advisories above (the dashboard's shipped dependencies). README, \"Supply chain\": how to read and waive one." >&2; \
+	  fi; \
+	fi; \
+	exit $$status
 
 ## Unit and integration tests. Integration tests start the real server with stand-in SMS gateways; with
 ## TEST_DATABASE_URL=postgres://… each also runs on PostgreSQL in a database of its own.
