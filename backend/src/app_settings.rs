@@ -19,6 +19,7 @@ use crate::on_backend;
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
 const DEFAULT_AUTO_CLOSE_HOURS: u32 = 7 * 24;
 const MAX_AUTO_CLOSE_HOURS: u32 = 365 * 24;
+const MAX_SENDER_NUMBERS: usize = 50;
 
 /// The settings in effect, as the API shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -32,6 +33,10 @@ pub struct AppSettings {
     /// Our number that conversations started by agents go out from, unless a request names another.
     #[schema(example = "+14155550100")]
     pub default_sender_number: Option<String>,
+    /// More numbers of ours agents may send from, besides the configured ones (`TWILIO_PHONE_NUMBER`,
+    /// `MESSAGEBIRD_ORIGINATOR`), the default sender and the numbers customers have texted us on.
+    #[schema(example = json!(["+14155550199"]))]
+    pub sender_numbers: Vec<String>,
     /// Whether `X-Twilio-Signature` is checked on Twilio's webhooks.
     pub twilio_verify_signatures: bool,
     /// Whether `MessageBird-Signature-JWT` is checked on MessageBird's webhooks.
@@ -47,12 +52,27 @@ pub struct RuntimeSettings {
     pub confirmation_template: ConfirmationTemplate,
     pub auto_close_after: Option<Duration>,
     pub default_sender: Option<PhoneNumber>,
+    /// Our numbers in the environment (`TWILIO_PHONE_NUMBER`, `MESSAGEBIRD_ORIGINATOR`); not a setting.
+    pub configured_numbers: Vec<PhoneNumber>,
+    pub sender_numbers: Vec<PhoneNumber>,
     pub twilio_verify_signatures: bool,
     pub messagebird_verify_signatures: bool,
     pub sms_simulator_enabled: bool,
 }
 
 impl RuntimeSettings {
+    /// Every number of ours the configuration and the settings name: the default sender first, then the
+    /// configured ones, then the admins' list, each once.
+    pub fn listed_numbers(&self) -> Vec<&PhoneNumber> {
+        let mut listed: Vec<&PhoneNumber> = Vec::new();
+        for number in self.default_sender.iter().chain(&self.configured_numbers).chain(&self.sender_numbers) {
+            if !listed.contains(&number) {
+                listed.push(number);
+            }
+        }
+        listed
+    }
+
     /// The confirmation text for a new ticket.
     pub fn confirmation(&self, ticket_id: crate::domain::TicketId) -> String {
         self.confirmation_template.render(ticket_id, &self.business_name)
@@ -70,6 +90,7 @@ impl RuntimeSettings {
             confirmation_template: self.confirmation_template.as_str().to_owned(),
             auto_close_after_hours: self.auto_close_after.map(|d| (d.as_secs() / 3600) as u32),
             default_sender_number: self.default_sender.as_ref().map(|p| p.to_string()),
+            sender_numbers: self.sender_numbers.iter().map(ToString::to_string).collect(),
             twilio_verify_signatures: self.twilio_verify_signatures,
             messagebird_verify_signatures: self.messagebird_verify_signatures,
             sms_simulator_enabled: self.sms_simulator_enabled,
@@ -91,6 +112,9 @@ pub struct SettingsUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub default_sender_number: Option<Option<String>>,
+    /// Replaces the whole list; `[]` empties it.
+    #[schema(max_items = 50)]
+    pub sender_numbers: Option<Vec<String>>,
     pub twilio_verify_signatures: Option<bool>,
     pub messagebird_verify_signatures: Option<bool>,
     pub sms_simulator_enabled: Option<bool>,
@@ -147,6 +171,19 @@ fn overrides(update: &SettingsUpdate) -> Result<Vec<(&'static str, serde_json::V
             .transpose()?;
         out.push(("default_sender_number", json!(sender.map(|p| p.to_string()))));
     }
+    if let Some(numbers) = &update.sender_numbers {
+        if numbers.len() > MAX_SENDER_NUMBERS {
+            return Err(invalid("sender_numbers", format!("at most {MAX_SENDER_NUMBERS} numbers")));
+        }
+        let mut parsed: Vec<String> = Vec::new();
+        for raw in numbers {
+            let number = PhoneNumber::parse(raw).map_err(|e| invalid("sender_numbers", e.to_string()))?.to_string();
+            if !parsed.contains(&number) {
+                parsed.push(number);
+            }
+        }
+        out.push(("sender_numbers", json!(parsed)));
+    }
     for (key, value) in [
         ("twilio_verify_signatures", update.twilio_verify_signatures),
         ("messagebird_verify_signatures", update.messagebird_verify_signatures),
@@ -181,6 +218,12 @@ struct Defaults(RuntimeSettings);
 
 impl Defaults {
     fn from_config(config: &Settings) -> Self {
+        let configured_numbers: Vec<PhoneNumber> =
+            [&config.twilio_webhook.phone_number, &config.messagebird_webhook.originator]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
         Self(RuntimeSettings {
             business_name: "Customer support".to_owned(),
             confirmation_template: config.confirmation_template.clone(),
@@ -190,6 +233,8 @@ impl Defaults {
                 .phone_number
                 .clone()
                 .or_else(|| config.messagebird_webhook.originator.clone()),
+            configured_numbers,
+            sender_numbers: Vec::new(),
             twilio_verify_signatures: config.twilio_webhook.verify_signatures,
             messagebird_verify_signatures: config.messagebird_webhook.verify_signatures,
             sms_simulator_enabled: false,
@@ -223,6 +268,12 @@ impl Defaults {
                         serde_json::Value::Null => Some(None),
                         v => v.as_str().and_then(|s| PhoneNumber::parse(s).ok()).map(Some),
                     },
+                ),
+                "sender_numbers" => set(
+                    &mut settings.sender_numbers,
+                    value.as_array().and_then(|numbers| {
+                        numbers.iter().map(|n| n.as_str().and_then(|s| PhoneNumber::parse(s).ok())).collect()
+                    }),
                 ),
                 "twilio_verify_signatures" => set(&mut settings.twilio_verify_signatures, value.as_bool()),
                 "messagebird_verify_signatures" => set(&mut settings.messagebird_verify_signatures, value.as_bool()),

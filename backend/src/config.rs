@@ -4,7 +4,7 @@
 //! the variable. `.env.example` documents each of them.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,6 +46,38 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// Where the dashboard's build output is (`frontend/dist` of the checkout by default).
     pub frontend_dir: PathBuf,
+    /// The proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`): see [`TrustedProxies`].
+    pub trusted_proxies: TrustedProxies,
+    /// How long a request's body may take to arrive once its headers have (`REQUEST_BODY_TIMEOUT`, seconds).
+    pub request_body_timeout: Duration,
+}
+
+/// The addresses of the reverse proxies in front of smsdesk (`TRUSTED_PROXIES`, comma-separated CIDRs or
+/// addresses). A request from one of them is taken to be from the address its `X-Forwarded-For` names;
+/// from anywhere else, `X-Forwarded-For` is ignored (anyone can send one). Empty by default: smsdesk
+/// reached directly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        raw.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(ipnet::IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| format!("{entry:?} is not an address or CIDR range (e.g. 10.0.0.0/8, 172.28.0.10)"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&address))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,6 +289,8 @@ impl Settings {
             })?,
             delivery: DeliverySettings::default(),
             frontend_dir: PathBuf::from(env.get("FRONTEND_DIR").unwrap_or_else(|| "frontend/dist".to_owned())),
+            trusted_proxies: env.parse("TRUSTED_PROXIES", "", TrustedProxies::parse)?,
+            request_body_timeout: env.parse("REQUEST_BODY_TIMEOUT", "10", parse_body_timeout)?,
         })
     }
 }
@@ -309,6 +343,13 @@ fn parse_pool_size(raw: &str) -> Result<u32, String> {
     match raw.trim().parse::<u32>() {
         Ok(n) if (1..=512).contains(&n) => Ok(n),
         _ => Err(format!("expected a number from 1 to 512, got {raw:?}")),
+    }
+}
+
+fn parse_body_timeout(raw: &str) -> Result<Duration, String> {
+    match raw.trim().parse::<u64>() {
+        Ok(seconds) if (1..=300).contains(&seconds) => Ok(Duration::from_secs(seconds)),
+        _ => Err(format!("expected a number of seconds from 1 to 300, got {raw:?}")),
     }
 }
 
@@ -369,12 +410,26 @@ mod tests {
             (&[("TWILIO_PHONE_NUMBER", "12")], "TWILIO_PHONE_NUMBER"),
             (&[("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
             (&[("TWILIO_API_BASE", "not a url")], "TWILIO_API_BASE"),
+            (&[("TRUSTED_PROXIES", "10.0.0.0/8, nginx")], "TRUSTED_PROXIES"),
+            (&[("REQUEST_BODY_TIMEOUT", "0")], "REQUEST_BODY_TIMEOUT"),
         ];
         for (vars, variable) in cases {
             let err = settings(vars).unwrap_err();
             assert_eq!(err.variable, *variable, "for {vars:?}");
             assert!(err.to_string().starts_with(variable));
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_ranges() {
+        let trusted = TrustedProxies::parse(" 10.0.0.0/8, 172.28.0.10 ,::1, fd00::/8").unwrap();
+        for inside in ["10.1.2.3", "172.28.0.10", "::1", "fd12::1"] {
+            assert!(trusted.contains(inside.parse().unwrap()), "{inside}");
+        }
+        for outside in ["11.0.0.1", "172.28.0.11", "::2", "2001:db8::1"] {
+            assert!(!trusted.contains(outside.parse().unwrap()), "{outside}");
+        }
+        assert_eq!(settings(&[]).unwrap().trusted_proxies, TrustedProxies::default());
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct ApiError {
     message: String,
     /// Only for 5xx: what really went wrong, logged and never shown.
     cause: Option<String>,
+    /// For 429 and 503: when to try again, sent as `Retry-After` (whole seconds, at least 1).
+    retry_after: Option<std::time::Duration>,
 }
 
 #[derive(Serialize)]
@@ -30,7 +32,7 @@ struct ErrorBody<'a> {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), cause: None }
+        Self { status, code, message: message.into(), cause: None, retry_after: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -64,7 +66,19 @@ impl ApiError {
             code: "internal_error",
             message: "Something went wrong on our side. It has been logged.".into(),
             cause: Some(cause.to_string()),
+            retry_after: None,
         }
+    }
+
+    /// Tells the client when to try again (`Retry-After`).
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// The whole seconds `Retry-After` says: rounded up, at least 1.
+    fn retry_after_seconds(&self) -> Option<u64> {
+        self.retry_after.map(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
     }
 
     /// The same error under a more specific stable code.
@@ -103,7 +117,11 @@ impl ResponseError for ApiError {
         if let Some(cause) = &self.cause {
             tracing::error!(code = self.code, cause = %cause, "request failed");
         }
-        HttpResponse::build(self.status).json(ErrorBody { error: self.code, message: &self.message })
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after_seconds() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(ErrorBody { error: self.code, message: &self.message })
     }
 }
 

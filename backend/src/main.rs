@@ -9,6 +9,12 @@ use smsdesk::db::{self, Database, StoreError, schema::users};
 use smsdesk::domain::{EmailAddress, Password, Role};
 use smsdesk::startup::{Application, openapi_json};
 
+/// mimalloc gives freed memory back to the system within milliseconds. With glibc's allocator, every
+/// password check's 19 MiB (argon2) stayed with the process after the check: 40 failed sign-ins took it from
+/// 120 MB to 814 MB for good.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "smsdesk", version, about = "An SMS help desk. Configuration comes from the environment and .env.")]
 struct Cli {

@@ -6,22 +6,25 @@ use std::time::Duration;
 
 use actix_web::dev::{ResourceDef, Server, ServerHandle};
 use actix_web::http::{Method, StatusCode, header};
-use actix_web::middleware::ErrorHandlers;
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tokio::sync::watch;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::accounts::{PasswordWork, forget_quiet_counts};
 use crate::api::{self, ApiDoc};
 use crate::app_settings::{REFRESH_INTERVAL, SettingsCache};
-use crate::config::{PublicUrl, Settings};
+use crate::config::Settings;
 use crate::db::{Database, StoreError};
 use crate::delivery::{DeliveryWorker, OutboxSignal};
 use crate::domain::PhoneNumber;
 use crate::error::{ApiError, json_error, path_error, query_error, render_plain_error};
 use crate::frontend::Frontend;
 use crate::gateways::SmsGateway;
+use crate::middleware::{BodyDeadline, SecurityHeaders};
+use crate::state::AppState;
 use crate::tickets::{close_inactive_tickets, index_new_messages};
 use crate::webhooks::messagebird_signature::MessageBirdSignature;
 use crate::webhooks::twilio_signature::TwilioSignature;
@@ -34,21 +37,9 @@ const SEARCH_INDEX_BATCH: i64 = 5_000;
 /// How often the auto-close rule runs, and how many tickets it closes per run.
 const AUTO_CLOSE_INTERVAL: Duration = Duration::from_secs(60);
 const AUTO_CLOSE_BATCH: i64 = 500;
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Database,
-    pub public_url: PublicUrl,
-    /// Checks `X-Twilio-Signature`; `None` without `TWILIO_AUTH_TOKEN`.
-    pub twilio_signature: Option<TwilioSignature>,
-    /// Checks `MessageBird-Signature-JWT`; `None` without `MESSAGEBIRD_SIGNING_KEY`.
-    pub messagebird_signature: Option<MessageBirdSignature>,
-    pub messagebird_originator: Option<PhoneNumber>,
-    pub settings: SettingsCache,
-    pub outbox: OutboxSignal,
-    /// The queue counts every agent shares (see [`TeamCountsCache`]).
-    pub team_counts: crate::tickets::TeamCountsCache,
-}
+/// How often failed sign-ins quiet for an hour are deleted, and at most how many at a time.
+const FORGET_SIGN_IN_FAILURES_INTERVAL: Duration = Duration::from_secs(10 * 60);
+const FORGET_SIGN_IN_FAILURES_BATCH: i64 = 5_000;
 
 pub struct Application {
     port: u16,
@@ -113,10 +104,15 @@ impl Application {
             settings: settings.clone(),
             outbox: outbox.clone(),
             team_counts: Default::default(),
+            passwords: PasswordWork::for_this_machine(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            texted_numbers: Default::default(),
         });
         let document = openapi();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
         let frontend = web::Data::new(Frontend::new(config.frontend_dir.clone()));
+        let security_headers = SecurityHeaders { https: config.public_url.as_str().starts_with("https://") };
+        let body_deadline = BodyDeadline { timeout: config.request_body_timeout };
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(render_plain_error))
@@ -136,6 +132,9 @@ impl Application {
                 .configure(api::configure)
                 .into_app()
                 .default_service(web::to(unrouted))
+                .wrap(from_fn(move |req, next| body_deadline.apply(req, next)))
+                // Outermost, so that every answer carries them, errors and timeouts included.
+                .wrap(from_fn(move |req, next| security_headers.apply(req, next)))
         })
         .listen(listener)
         .map_err(bind_error)?
@@ -174,11 +173,12 @@ impl Application {
 }
 
 /// Periodic work: reload settings other replicas may have changed, index new messages for search, close
-/// inactive tickets.
+/// inactive tickets, forget old failed sign-ins.
 async fn maintain(db: Database, settings: SettingsCache, mut stop: watch::Receiver<bool>) {
     let mut refresh = tokio::time::interval(REFRESH_INTERVAL);
     let mut search_index = tokio::time::interval(SEARCH_INDEX_INTERVAL);
     let mut auto_close = tokio::time::interval(AUTO_CLOSE_INTERVAL);
+    let mut forget_sign_in_failures = tokio::time::interval(FORGET_SIGN_IN_FAILURES_INTERVAL);
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -193,6 +193,14 @@ async fn maintain(db: Database, settings: SettingsCache, mut stop: watch::Receiv
             _ = refresh.tick() => {
                 if let Err(e) = settings.refresh(&db).await {
                     tracing::warn!(error = %e, "could not reload settings; keeping the previous ones");
+                }
+            }
+            _ = forget_sign_in_failures.tick() => {
+                let forgotten = db
+                    .write(|conn| forget_quiet_counts(conn, FORGET_SIGN_IN_FAILURES_BATCH).map_err(StoreError::from))
+                    .await;
+                if let Err(e) = forgotten {
+                    tracing::warn!(error = %e, "could not forget old failed sign-ins");
                 }
             }
             _ = auto_close.tick() => {

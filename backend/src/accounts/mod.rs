@@ -1,13 +1,18 @@
 //! People, their API tokens and browser sessions.
 
+mod password_work;
 mod sessions;
+mod sign_in;
 mod throttle;
 mod tokens;
+
+pub use password_work::{PasswordWork, PasswordWorkError};
+pub use sign_in::{SignInAttempt, SignInError, sign_in};
 
 pub use sessions::{
     SESSION_LIFETIME, SessionTokens, create_session, csrf_token_for, delete_session, principal_for_session,
 };
-pub use throttle::{SignInGate, clear_failures, record_failure, sign_in_gate};
+pub use throttle::forget_quiet_counts;
 pub use tokens::{ApiToken, NewToken, create_token, delete_token, hash_token, list_tokens, principal_for_token};
 
 use chrono::NaiveDateTime;

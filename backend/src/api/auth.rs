@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use crate::accounts::{Credential, Principal, principal_for_session, principal_for_token};
 use crate::db::StoreError;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "smsdesk_session";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";

@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ErrorBody;
 use super::auth::{Admin, Authenticated};
 use super::body::Body;
-use super::{ErrorBody, number_of_ours};
 use crate::canned::{
     CannedReply, create_canned_reply as store_reply, delete_canned_reply as drop_reply,
     list_canned_replies as load_replies, render, update_canned_reply as change_reply,
@@ -14,7 +14,7 @@ use crate::canned::{
 use crate::db::StoreError;
 use crate::domain::{MessageBody, PhoneNumber, SegmentCount, TicketId, UserId};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tickets::{Conversation, MessageView, Ticket, find_ticket, start_conversation as open_conversation};
 
 #[derive(Deserialize, ToSchema)]
@@ -25,7 +25,8 @@ pub struct NewConversation {
     to: String,
     #[schema(min_length = 1, max_length = 1600)]
     body: String,
-    /// Which number of ours to text from (default: the `default_sender_number` setting).
+    /// Which number of ours to text from (default: the `default_sender_number` setting); one of
+    /// `GET /api/numbers`.
     from: Option<String>,
 }
 
@@ -46,7 +47,7 @@ pub struct ConversationStarted {
         (status = 401, body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token", body = ErrorBody),
         (status = 409, description = "The customer opted out", body = ErrorBody),
-        (status = 422, description = "Invalid number or body, or no sender number configured", body = ErrorBody),
+        (status = 422, description = "Invalid number or body, a sender that is not ours (`unknown_sender_number`), or no sender number configured", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = []))
 )]
@@ -59,10 +60,12 @@ pub async fn start_conversation(
     let NewConversation { to, body, from } = body.into_inner();
     let to = PhoneNumber::parse(&to)?;
     let body = MessageBody::parse(body)?;
-    let from = number_of_ours(from, "from", &state.settings.get())?;
+    let from = from.map(|raw| PhoneNumber::parse(&raw)).transpose()?;
     let author = auth.0.user_id;
     let conversation = Conversation { to, from, body };
-    let (ticket_id, message) = state.db.write(move |conn| open_conversation(conn, author, &conversation)).await?;
+    let settings = state.settings.get();
+    let (ticket_id, message) =
+        state.db.write(move |conn| open_conversation(conn, author, &conversation, &settings)).await?;
     state.outbox.message_queued();
     state.team_counts.invalidate().await;
     let ticket = state

@@ -11,7 +11,7 @@ use crate::contacts::{Contact, ContactChanges, ContactError, find_contact, list_
 use crate::db::StoreError;
 use crate::domain::SearchQuery;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -1,11 +1,14 @@
 //! How each domain error answers over HTTP: its status and stable code.
 
-use crate::accounts::AccountError;
+use crate::accounts::{AccountError, PasswordWorkError, SignInError};
 use crate::app_settings::SettingsError;
 use crate::canned::CannedReplyError;
 use crate::contacts::ContactError;
 use crate::domain::{MessageBodyError, PasswordError, PhoneNumberError};
+use actix_web::http::StatusCode;
+
 use crate::error::ApiError;
+use crate::numbers::SenderError;
 use crate::tickets::{StartConversationError, TicketError};
 
 impl From<TicketError> for ApiError {
@@ -26,7 +29,27 @@ impl From<StartConversationError> for ApiError {
     fn from(e: StartConversationError) -> Self {
         match e {
             StartConversationError::RecipientOptedOut => ApiError::conflict("recipient_opted_out", e.to_string()),
+            StartConversationError::Sender(e) => e.into(),
             StartConversationError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SenderError> for ApiError {
+    fn from(e: SenderError) -> Self {
+        match e {
+            SenderError::Unknown(number) => ApiError::unprocessable(
+                "unknown_sender_number",
+                format!(
+                    "{number} is not one of our numbers. Send from a number in GET /api/numbers; an admin can add one \
+                     to sender_numbers in the settings."
+                ),
+            ),
+            SenderError::NoneGiven => ApiError::unprocessable(
+                "no_sender_number",
+                "Choose which of our numbers to send from, or ask an admin to set a default sender number.",
+            ),
+            SenderError::Store(e) => e.into(),
         }
     }
 }
@@ -92,5 +115,44 @@ impl From<PasswordError> for ApiError {
 impl From<PhoneNumberError> for ApiError {
     fn from(e: PhoneNumberError) -> Self {
         ApiError::unprocessable("invalid_phone_number", e.to_string())
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(e: SignInError) -> Self {
+        match e {
+            SignInError::WrongCredentials => {
+                ApiError::unauthorized("Wrong email or password.").with_code("invalid_credentials")
+            }
+            SignInError::Deactivated => {
+                ApiError::forbidden("account_deactivated", "This account is deactivated. Ask an admin.")
+            }
+            SignInError::Throttled(wait) => {
+                let seconds = wait.as_secs_f64().ceil().max(1.0);
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!("Too many failed sign-ins. Try again in {seconds} s."),
+                )
+                .retry_after(wait)
+            }
+            SignInError::Busy => PasswordWorkError::Busy.into(),
+            SignInError::Store(e) => e.into(),
+            SignInError::Failed(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<PasswordWorkError> for ApiError {
+    fn from(e: PasswordWorkError) -> Self {
+        match e {
+            PasswordWorkError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too many passwords are being checked right now. Try again in a moment.",
+            )
+            .retry_after(std::time::Duration::from_secs(1)),
+            PasswordWorkError::Failed(cause) => ApiError::internal(cause),
+        }
     }
 }

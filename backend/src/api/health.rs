@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::ErrorBody;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

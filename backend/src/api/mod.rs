@@ -5,16 +5,19 @@
 
 pub mod auth;
 mod body;
+mod client;
 mod composer;
 mod contacts;
 mod errors;
 pub mod etag;
 pub mod health;
+mod numbers;
 mod people;
 mod session;
 mod simulator;
 mod tickets;
 
+pub use client::ClientAddress;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -165,23 +168,6 @@ fn describe_status(status: &str) -> &'static str {
     }
 }
 
-/// The number of ours a request names in `field`, or the `default_sender_number` setting when it names none.
-fn number_of_ours(
-    raw: Option<String>,
-    field: &str,
-    settings: &crate::app_settings::RuntimeSettings,
-) -> Result<crate::domain::PhoneNumber, crate::error::ApiError> {
-    match raw {
-        Some(raw) => Ok(crate::domain::PhoneNumber::parse(&raw)?),
-        None => settings.default_sender.clone().ok_or_else(|| {
-            crate::error::ApiError::unprocessable(
-                "no_sender_number",
-                format!("Say which number of ours to use (\"{field}\"), or set default_sender_number in the settings."),
-            )
-        }),
-    }
-}
-
 /// Every API route (under `/api`), the webhooks and the health check.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::health)
@@ -212,6 +198,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(composer::update_canned_reply)
                 .service(composer::delete_canned_reply)
                 .service(composer::count_segments)
+                .service(numbers::list_numbers)
                 .service(people::team)
                 .service(people::list_users)
                 .service(people::create_user)

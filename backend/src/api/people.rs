@@ -17,7 +17,7 @@ use crate::app_settings::{AppSettings, SettingsUpdate, save_settings};
 use crate::db::StoreError;
 use crate::domain::{EmailAddress, Password, PasswordHash, Role, UserId};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Everyone on the team (names for assignment); any signed-in user may read it.
 #[utoipa::path(
@@ -78,7 +78,7 @@ pub async fn create_user(
 ) -> Result<HttpResponse, ApiError> {
     let CreateUser { email, name, role, password } = body.into_inner();
     let email = EmailAddress::parse(&email).map_err(|e| ApiError::unprocessable("invalid_email", e.to_string()))?;
-    let password = hash_password(password).await?;
+    let password = hash_password(&state, password).await?;
     let user = state.db.write(move |conn| add_user(conn, NewUser { email, name, role, password })).await?;
     Ok(HttpResponse::Created().json(user))
 }
@@ -138,21 +138,16 @@ pub async fn update_user(
 ) -> Result<HttpResponse, ApiError> {
     let id = UserId(id.into_inner());
     let UpdateUser { name, role, password, active } = body.into_inner();
-    let password = hash_password(password).await?;
+    let password = hash_password(&state, password).await?;
     let changes = UserChanges { name, role, password, active };
     let user = state.db.write(move |conn| store_user(conn, id, changes)).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
 /// Checks and hashes a password on the blocking pool (argon2 is deliberately slow).
-async fn hash_password(raw: Option<String>) -> Result<Option<PasswordHash>, ApiError> {
+async fn hash_password(state: &AppState, raw: Option<String>) -> Result<Option<PasswordHash>, ApiError> {
     let Some(raw) = raw else { return Ok(None) };
-    let password = Password::parse(raw)?;
-    web::block(move || password.hash())
-        .await
-        .map_err(|e| ApiError::internal(format!("hashing task failed: {e}")))?
-        .map(Some)
-        .map_err(|e| ApiError::internal(format!("hashing failed: {e}")))
+    Ok(Some(state.passwords.hash(Password::parse(raw)?).await?))
 }
 
 /// All API tokens (never their secrets).

@@ -1,7 +1,6 @@
 //! `POST/DELETE /api/session` (browser sign-in) and `GET /api/me`.
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,14 +8,12 @@ use utoipa::ToSchema;
 use super::ErrorBody;
 use super::auth::{Authenticated, SESSION_COOKIE};
 use super::body::Body;
-use crate::accounts::{
-    Credential, SESSION_LIFETIME, SignInGate, User, clear_failures, create_session, delete_session, find_for_sign_in,
-    find_user, record_failure, sign_in_gate,
-};
+use super::client::ClientAddress;
+use crate::accounts::{self, Credential, SESSION_LIFETIME, SignInAttempt, User, delete_session, find_user};
 use crate::db::StoreError;
-use crate::domain::{EmailAddress, password_matches};
+use crate::domain::EmailAddress;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignIn {
@@ -35,7 +32,9 @@ pub struct SessionInfo {
 }
 
 /// Sign in with email and password. Sets the `smsdesk_session` cookie (HttpOnly, SameSite=Lax).
-/// Repeated failures for an address are slowed down (429 with `Retry-After`).
+/// Failed attempts are counted per account and client address, and per client address across accounts;
+/// after a few, attempts must wait (429 with `Retry-After`). 503 with `Retry-After` when too many passwords
+/// are being checked at once.
 #[utoipa::path(
     tag = "session",
     request_body = SignIn,
@@ -44,64 +43,28 @@ pub struct SessionInfo {
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
         (status = 403, description = "The account is deactivated", body = ErrorBody),
-        (status = 422, description = "Missing fields", body = ErrorBody),
+        (status = 422, description = "Missing fields, or a NUL character", body = ErrorBody),
         (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Too many sign-ins at once; see Retry-After", body = ErrorBody),
     )
 )]
 #[post("/session")]
-pub async fn sign_in(body: Body<SignIn>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn sign_in(
+    body: Body<SignIn>,
+    client: ClientAddress,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let SignIn { email, password } = body.into_inner();
-    let email = EmailAddress::parse(&email).ok();
-    if let Some(email) = email.clone() {
-        let gate = state.db.read(move |conn| sign_in_gate(conn, &email).map_err(StoreError::from)).await?;
-        if let SignInGate::Wait(wait) = gate {
-            let seconds = wait.as_secs().max(1);
-            return Ok(HttpResponse::build(StatusCode::TOO_MANY_REQUESTS)
-                .insert_header(("Retry-After", seconds.to_string()))
-                .json(ErrorBody {
-                    error: "too_many_attempts".into(),
-                    message: format!("Too many failed sign-ins for this address. Try again in {seconds} s."),
-                }));
-        }
-    }
-    let found = match email.clone() {
-        Some(email) => state.db.read(move |conn| find_for_sign_in(conn, &email).map_err(StoreError::from)).await?,
-        None => None,
-    };
-    let stored_hash = found.as_ref().and_then(|(_, hash)| hash.clone());
-    // argon2 is deliberately slow: never on the async threads (nor, on SQLite, in the writer).
-    let matched = web::block(move || password_matches(&password, stored_hash.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("password check failed: {e}")))?;
-    match (matched, found, email) {
-        (true, Some((user, _)), Some(email)) if user.active => {
-            let user_id = user.id;
-            let tokens = state
-                .db
-                .write(move |conn| -> Result<_, StoreError> {
-                    clear_failures(conn, &email)?;
-                    Ok(create_session(conn, user_id)?)
-                })
-                .await?;
-            let cookie = Cookie::build(SESSION_COOKIE, tokens.session.plain_text.clone())
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(state.public_url.as_str().starts_with("https://"))
-                .max_age(CookieDuration::seconds(SESSION_LIFETIME.as_secs() as i64))
-                .finish();
-            Ok(HttpResponse::Ok().cookie(cookie).json(SessionInfo { user, csrf_token: Some(tokens.csrf_token()) }))
-        }
-        (true, Some(_), _) => {
-            Err(ApiError::forbidden("account_deactivated", "This account is deactivated. Ask an admin."))
-        }
-        (_, _, email) => {
-            if let Some(email) = email {
-                state.db.write(move |conn| record_failure(conn, &email).map_err(StoreError::from)).await?;
-            }
-            Err(ApiError::unauthorized("Wrong email or password.").with_code("invalid_credentials"))
-        }
-    }
+    let attempt = SignInAttempt { email: EmailAddress::parse(&email).ok(), password, client: client.throttle_key() };
+    let (user, tokens) = accounts::sign_in(&state.db, &state.passwords, attempt).await?;
+    let cookie = Cookie::build(SESSION_COOKIE, tokens.session.plain_text.clone())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.public_url.as_str().starts_with("https://"))
+        .max_age(CookieDuration::seconds(SESSION_LIFETIME.as_secs() as i64))
+        .finish();
+    Ok(HttpResponse::Ok().cookie(cookie).json(SessionInfo { user, csrf_token: Some(tokens.csrf_token()) }))
 }
 
 /// Sign out: ends the browser session and clears its cookie.

@@ -5,12 +5,13 @@ use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::ErrorBody;
 use super::auth::Admin;
 use super::body::Body;
-use super::{ErrorBody, number_of_ours};
-use crate::domain::{MessageBody, MessageId, PhoneNumber, Provider, TicketId};
+use crate::domain::{MessageBody, MessageId, PhoneNumber, Provider, SmsText, TicketId};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::numbers::sender_number;
+use crate::state::AppState;
 use crate::tickets::{InboundSms, IngestOutcome};
 use crate::webhooks::file_inbound_sms;
 
@@ -64,13 +65,15 @@ pub async fn simulate_inbound_text(
     let SimulatedText { from, to, body } = body.into_inner();
     let from = PhoneNumber::parse(&from)?;
     let body = MessageBody::parse(body)?;
-    let to = number_of_ours(to, "to", &settings)?;
+    let to = to.map(|raw| PhoneNumber::parse(&raw)).transpose()?;
+    let lookup = settings.clone();
+    let to = state.db.read(move |conn| sender_number(conn, &lookup, to)).await?;
     let sms = InboundSms {
         provider: Provider::Simulator,
         provider_message_id: Some(uuid::Uuid::new_v4().to_string()),
         from,
         to,
-        body: body.into_string(),
+        body: SmsText::from_gateway(body.as_str()),
         media_urls: Vec::new(),
     };
     let filed = match file_inbound_sms(&state, sms).await? {

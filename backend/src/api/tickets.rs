@@ -12,7 +12,7 @@ use super::etag::Revalidation;
 use crate::db::StoreError;
 use crate::domain::{MessageBody, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tickets::{
     AssigneeFilter, Draft, MessageCursor, MessageFilter, MessageView, Ticket, TicketChange, TicketCounts, TicketCursor,
     TicketFilter, find_ticket, list_stamp, list_tickets as load_tickets, thread, thread_stamp,

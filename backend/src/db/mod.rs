@@ -7,7 +7,7 @@
 
 pub mod schema;
 #[cfg(test)]
-mod scratch;
+pub(crate) mod scratch;
 mod writer;
 
 use std::time::Duration;

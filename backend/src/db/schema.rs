@@ -122,8 +122,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    sign_in_failures (email) {
-        email -> Text,
+    sign_in_throttle (key) {
+        key -> Text,
         failures -> Integer,
         last_failure_at -> Timestamp,
     }
@@ -147,6 +147,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    texted_numbers (number) {
+        number -> Text,
+        first_texted_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tickets -> contacts (contact_id));
@@ -165,7 +172,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     ticket_reads,
     sessions,
-    sign_in_failures,
+    sign_in_throttle,
     settings,
     canned_replies,
+    texted_numbers,
 );

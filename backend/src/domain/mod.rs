@@ -4,6 +4,7 @@
 mod body;
 mod email;
 mod ids;
+mod inbound;
 mod keyword;
 mod password;
 mod phone;
@@ -15,6 +16,7 @@ mod template;
 pub use body::{MAX_BODY_CHARS, MessageBody, MessageBodyError};
 pub use email::{EmailAddress, EmailError};
 pub use ids::{MessageId, TicketId, UserId};
+pub use inbound::{MediaUrl, MediaUrlError, SmsText};
 pub use keyword::OptKeyword;
 pub use password::{Password, PasswordError, PasswordHash, password_matches};
 pub use phone::{PhoneNumber, PhoneNumberError};

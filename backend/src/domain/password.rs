@@ -1,4 +1,20 @@
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+/// OWASP's recommended floor for argon2id (Password Storage Cheat Sheet): 19 MiB of memory, two passes, one
+/// lane. Each check holds that much memory while it runs, which is why checks are rationed
+/// ([`crate::accounts::PasswordWork`]). Stored hashes carry their own parameters, so raising these later
+/// applies to new passwords and old ones still verify.
+const MEMORY_KIB: u32 = 19 * 1024;
+const PASSES: u32 = 2;
+const LANES: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    // The parameters are constants within argon2's limits; `Params::DEFAULT` is the same set, should they
+    // ever be refused.
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).unwrap_or(Params::DEFAULT);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
 
 /// Shorter passwords are refused; longer than this is refused too (argon2 would take them, but nobody
 /// types 1,024 characters and huge inputs are a cheap way to burn CPU).
@@ -30,7 +46,7 @@ impl Password {
 
     /// An argon2id PHC string with a random salt.
     pub fn hash(&self) -> Result<PasswordHash, argon2::password_hash::Error> {
-        Ok(PasswordHash(argon2::Argon2::default().hash_password(self.0.as_bytes())?.to_string()))
+        Ok(PasswordHash(argon2().hash_password(self.0.as_bytes())?.to_string()))
     }
 }
 
@@ -51,7 +67,7 @@ const NO_ACCOUNT: &str =
 /// Checks a sign-in attempt against a stored hash. `None` (no such user, or no password set) still costs one
 /// argon2 verification, so a sign-in takes as long whether or not the account exists.
 pub fn password_matches(attempt: &str, stored: Option<&str>) -> bool {
-    let argon2 = argon2::Argon2::default();
+    let argon2 = argon2();
     match stored {
         Some(hash) => argon2.verify_password(attempt.as_bytes(), hash).is_ok(),
         None => {
@@ -76,6 +92,16 @@ mod tests {
         assert!(!password_matches("correct horse battery!", Some(&a.0)));
         assert!(!password_matches("anything at all", None));
         assert!(!password_matches("x", Some("not a hash")));
+    }
+
+    #[test]
+    fn new_hashes_use_owasps_argon2id_floor() {
+        let hash = Password::parse("correct horse battery".into()).unwrap().hash().unwrap();
+        assert!(hash.0.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.0);
+        assert!(
+            NO_ACCOUNT.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "a missing account costs what a real one does"
+        );
     }
 
     #[test]

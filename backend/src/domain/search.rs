@@ -16,7 +16,10 @@ const MAX_CHARS: usize = 200;
 impl SearchQuery {
     /// `None` for a query with nothing to search for.
     pub fn parse(raw: &str) -> Option<Self> {
-        let text: String = raw.trim().chars().take(MAX_CHARS).collect();
+        // Control characters match nothing anyone typed into a name or a text, and a NUL would make
+        // PostgreSQL refuse the whole query: they separate words like spaces do.
+        let spaced: String = raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let text: String = spaced.trim().chars().take(MAX_CHARS).collect();
         let words: Vec<String> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
@@ -63,6 +66,14 @@ fn escape_like(text: &str) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_separate_words_and_never_reach_a_pattern() {
+        let q = SearchQuery::parse("par\0cel\u{7}").unwrap();
+        assert_eq!(q.fts5().unwrap(), r#""par"* AND "cel"*"#);
+        assert_eq!(q.contains_pattern(), "%par cel%");
+        assert_eq!(SearchQuery::parse("\0\0"), None);
+    }
 
     #[test]
     fn operators_in_the_query_are_only_words() {

@@ -16,10 +16,16 @@ pub enum TemplateError {
     MissingTicketId,
     #[error("the rendered confirmation would be longer than 1600 characters")]
     TooLong,
+    /// It would be texted to every new customer, and PostgreSQL cannot even store it.
+    #[error("the template contains a NUL character (U+0000)")]
+    NulCharacter,
 }
 
 impl ConfirmationTemplate {
     pub fn parse(raw: &str) -> Result<Self, TemplateError> {
+        if raw.contains('\0') {
+            return Err(TemplateError::NulCharacter);
+        }
         if !raw.contains(TICKET_ID) {
             return Err(TemplateError::MissingTicketId);
         }
@@ -82,5 +88,6 @@ mod tests {
     #[test]
     fn a_template_without_the_ticket_id_is_refused() {
         assert_eq!(ConfirmationTemplate::parse("Thanks!"), Err(TemplateError::MissingTicketId));
+        assert_eq!(ConfirmationTemplate::parse("Ticket {ticket_id}\0"), Err(TemplateError::NulCharacter));
     }
 }

@@ -7,7 +7,9 @@ use super::{
 use crate::app_settings::RuntimeSettings;
 use crate::db::schema::opt_outs;
 use crate::db::{AnyConnection, StoreError, now};
-use crate::domain::{DeliveryStatus, Direction, MessageId, OptKeyword, PhoneNumber, Provider, TicketId, TicketStatus};
+use crate::domain::{
+    DeliveryStatus, Direction, MediaUrl, MessageId, OptKeyword, PhoneNumber, Provider, SmsText, TicketId, TicketStatus,
+};
 use crate::on_backend;
 
 /// A text a customer sent us, as a gateway reported it.
@@ -19,8 +21,8 @@ pub struct InboundSms {
     pub from: PhoneNumber,
     /// The number of ours the customer texted.
     pub to: PhoneNumber,
-    pub body: String,
-    pub media_urls: Vec<String>,
+    pub body: SmsText,
+    pub media_urls: Vec<MediaUrl>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +70,7 @@ pub fn ingest_inbound_sms(
 ) -> Result<IngestOutcome, IngestError> {
     let customer = sms.from.as_str();
     let channel = sms.to.as_str();
-    let keyword = OptKeyword::detect(&sms.body);
+    let keyword = OptKeyword::detect(sms.body.as_str());
     match keyword {
         Some(OptKeyword::OptOut) => record_opt_out(conn, customer, channel)?,
         Some(OptKeyword::OptIn) => {
@@ -82,7 +84,8 @@ pub fn ingest_inbound_sms(
         None => {}
     }
 
-    let media_urls = (!sms.media_urls.is_empty()).then(|| serde_json::Value::from(sms.media_urls.clone()).to_string());
+    let media_urls = (!sms.media_urls.is_empty())
+        .then(|| serde_json::Value::from(sms.media_urls.iter().map(MediaUrl::as_str).collect::<Vec<_>>()).to_string());
     if let (AnyConnection::Postgresql(pg), None) = (&mut *conn, keyword) {
         if let Some((ticket_id, message_id)) =
             append_to_unclosed_ticket(pg, sms, media_urls.as_deref()).map_err(duplicate_or_store)?
@@ -104,7 +107,7 @@ pub fn ingest_inbound_sms(
         ticket_id,
         origin: Origin::Customer,
         internal: false,
-        body: &sms.body,
+        body: sms.body.as_str(),
         provider: Some(sms.provider.as_str()),
         provider_message_id: sms.provider_message_id.as_deref(),
         media_urls,
@@ -202,12 +205,12 @@ impl PgText {
         Self {
             customer: sms.from.as_str().to_owned(),
             channel: sms.to.as_str().to_owned(),
-            body: sms.body.clone(),
+            body: sms.body.as_str().to_owned(),
             provider: sms.provider.as_str(),
             provider_message_id: sms.provider_message_id.clone(),
             media_urls: media_urls.map(str::to_owned),
             at: now(),
-            preview: super::preview(&sms.body),
+            preview: super::preview(sms.body.as_str()),
         }
     }
 

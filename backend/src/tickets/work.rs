@@ -5,9 +5,11 @@ use diesel::prelude::*;
 
 use super::ingest::join_or_open_ticket;
 use super::{Message, NewMessage, Origin, insert_message, is_opted_out, lock_ticket};
+use crate::app_settings::RuntimeSettings;
 use crate::db::schema::{messages, outbox, ticket_reads, tickets, users};
 use crate::db::{AnyConnection, StoreError, now};
 use crate::domain::{DeliveryStatus, Direction, MessageBody, MessageId, PhoneNumber, TicketId, TicketStatus, UserId};
+use crate::numbers::{SenderError, sender_number};
 use crate::on_backend;
 
 /// A message an agent wants to add to a thread.
@@ -167,8 +169,8 @@ pub fn mark_read(conn: &mut AnyConnection, user: UserId, ticket_id: TicketId) ->
 #[derive(Debug, Clone)]
 pub struct Conversation {
     pub to: PhoneNumber,
-    /// The number of ours it goes out from.
-    pub from: PhoneNumber,
+    /// The number of ours it goes out from; `None` for the default sender.
+    pub from: Option<PhoneNumber>,
     pub body: MessageBody,
 }
 
@@ -176,6 +178,8 @@ pub struct Conversation {
 pub enum StartConversationError {
     #[error("the customer has opted out of texts from this number (they sent STOP)")]
     RecipientOptedOut,
+    #[error(transparent)]
+    Sender(SenderError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -186,14 +190,25 @@ impl From<diesel::result::Error> for StartConversationError {
     }
 }
 
-/// Texts a number: joins the pair's unclosed ticket or opens one (without a confirmation: the agent's
-/// text is the first thing the customer receives).
+impl From<SenderError> for StartConversationError {
+    fn from(e: SenderError) -> Self {
+        match e {
+            SenderError::Store(e) => Self::Store(e),
+            other => Self::Sender(other),
+        }
+    }
+}
+
+/// Texts a number from one of ours: joins the pair's unclosed ticket or opens one (without a confirmation:
+/// the agent's text is the first thing the customer receives).
 pub fn start_conversation(
     conn: &mut AnyConnection,
     author: UserId,
     conversation: &Conversation,
+    settings: &RuntimeSettings,
 ) -> Result<(TicketId, Message), StartConversationError> {
-    let (customer, channel) = (conversation.to.as_str(), conversation.from.as_str());
+    let from = sender_number(conn, settings, conversation.from.clone())?;
+    let (customer, channel) = (conversation.to.as_str(), from.as_str());
     if is_opted_out(conn, customer, channel)? {
         return Err(StartConversationError::RecipientOptedOut);
     }

@@ -6,20 +6,23 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use super::messagebird_signature::MESSAGEBIRD_SIGNATURE_HEADER;
-use super::{called_url, file_inbound_sms, form_params, gateway_number, param, required};
+use sha2::{Digest, Sha256};
+
+use super::messagebird_signature::{MESSAGEBIRD_SIGNATURE_HEADER, SignedRequest};
+use super::{called_url, file_inbound_sms, form_params, gateway_error_code, gateway_number, param, required};
 use crate::api::ErrorBody;
 use crate::db::StoreError;
 use crate::delivery::{DeliveryReport, record_delivery_report};
-use crate::domain::{DeliveryStatus, Provider};
+use crate::domain::{DeliveryStatus, Provider, SmsText};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tickets::InboundSms;
 
 /// Refuses a request unless its `MessageBird-Signature-JWT` is valid, or an admin turned checking off.
-fn check_signature(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(), ApiError> {
+/// Returns what the token says about the request (`None` when checking is off).
+fn check_signature(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<Option<SignedRequest>, ApiError> {
     if !state.settings.get().messagebird_verify_signatures {
-        return Ok(());
+        return Ok(None);
     }
     let Some(verifier) = &state.messagebird_signature else {
         return Err(ApiError::forbidden(
@@ -34,7 +37,24 @@ fn check_signature(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<(
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     verifier
         .verify(jwt, &called_url(req, &state.public_url), body, now)
+        .map(Some)
         .map_err(|e| ApiError::forbidden("invalid_signature", format!("The MessageBird signature is not valid: {e}")))
+}
+
+/// The id the text is stored under, so that a replay of it is stored once: MessageBird's message `id`, or,
+/// for webhooks without one (Flows), the identity of the signed token that carried it (see
+/// [`SignedRequest::jti`]). Without either (signature checking off, no id) there is nothing to tell a
+/// replay by.
+fn provider_message_id(id: Option<&str>, signed: Option<&SignedRequest>) -> Result<Option<String>, ApiError> {
+    if let Some(id) = id {
+        // MessageBird's ids are 32 hex digits; anything printable and short is kept, anything else is not an id.
+        if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ApiError::unprocessable("invalid_message_id", "The webhook's id is not a MessageBird id."));
+        }
+        return Ok(Some(id.to_owned()));
+    }
+    // Hashed: the jti is whatever the token says (length, characters), the stored id is always 36 characters.
+    Ok(signed.map(|request| format!("jwt:{}", &hex::encode(Sha256::digest(request.jti.as_bytes()))[..32])))
 }
 
 /// An SMS from a customer (MessageBird's inbound webhook or a Flow's "Call HTTP endpoint"); form or JSON with
@@ -58,7 +78,7 @@ pub async fn receive_sms(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    check_signature(&state, &req, &body)?;
+    let signed = check_signature(&state, &req, &body)?;
     let fields = if is_json(&req) { json_fields(&body)? } else { form_params(&body)? };
     let recipient = match param(&fields, "recipient") {
         Some(raw) => gateway_number(raw, "recipient")?,
@@ -72,10 +92,10 @@ pub async fn receive_sms(
     };
     let sms = InboundSms {
         provider: Provider::MessageBird,
-        provider_message_id: param(&fields, "id").map(str::to_owned),
+        provider_message_id: provider_message_id(param(&fields, "id"), signed.as_ref())?,
         from: gateway_number(required(&fields, "originator")?, "originator")?,
         to: recipient,
-        body: param(&fields, "payload").or_else(|| param(&fields, "body")).unwrap_or_default().to_owned(),
+        body: SmsText::from_gateway(param(&fields, "payload").or_else(|| param(&fields, "body")).unwrap_or_default()),
         media_urls: Vec::new(),
     };
     file_inbound_sms(&state, sms).await?;
@@ -140,14 +160,14 @@ async fn receive_status(
 ) -> Result<HttpResponse, ApiError> {
     check_signature(&state, &req, &body)?;
     let params = form_params(req.query_string().as_bytes())?;
-    let id = required(&params, "id")?;
+    let id = provider_message_id(Some(required(&params, "id")?), None)?.unwrap_or_default();
     let reported = required(&params, "status")?;
     if let Some(status) = DeliveryStatus::from_messagebird(reported) {
         let report = DeliveryReport {
             provider: Provider::MessageBird,
-            provider_message_id: id.to_owned(),
+            provider_message_id: id,
             status,
-            error_code: param(&params, "statusErrorCode").filter(|c| *c != "0").map(str::to_owned),
+            error_code: gateway_error_code(param(&params, "statusErrorCode")),
         };
         state.db.write_replayable(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
     }

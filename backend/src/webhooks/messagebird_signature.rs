@@ -7,7 +7,8 @@
 //!   only HS256, HS384 and HS512 are accepted (`none` and every other `alg` are rejected);
 //! * claims: `iss` must be `"MessageBird"`; `nbf` and `exp` are required and checked against the
 //!   caller's clock with 1 s leeway (valid when `nbf - 1 <= now <= exp + 1`); `jti` must be a
-//!   non-empty string (as in the Go SDK; it is not checked for replays here); `url_hash` must be the
+//!   non-empty string (as in the Go SDK; it is returned, so the caller can tell a replay from a new request);
+//!   `url_hash` must be the
 //!   lowercase hex SHA-256 of the full URL as called (scheme, host, port, path and query unchanged);
 //! * `payload_hash` (lowercase hex SHA-256 of the raw body) must be present when the body is
 //!   non-empty and absent when it is empty; an empty-string `payload_hash` counts as absent, as in
@@ -84,6 +85,15 @@ pub enum MessageBirdSignatureError {
 
 type Error = MessageBirdSignatureError;
 
+/// What a valid token says about the request beyond "MessageBird sent it".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// The token's `jti`: MessageBird signs each request it sends with a token of its own, so a second
+    /// request with the same `jti` is the first one replayed (it can only be replayed while the token is
+    /// valid: an expired one is refused).
+    pub jti: String,
+}
+
 /// Verifies `MessageBird-Signature-JWT` headers with the account's signing key.
 #[derive(Clone)]
 pub struct MessageBirdSignature {
@@ -105,7 +115,13 @@ impl MessageBirdSignature {
 
     /// Verifies the `MessageBird-Signature-JWT` header value for a request to `url` (full URL incl. query,
     /// as the gateway called it) with raw body `body` (empty for GET), at time `now_unix` (seconds).
-    pub fn verify(&self, jwt: &str, url: &str, body: &[u8], now_unix: u64) -> Result<(), MessageBirdSignatureError> {
+    pub fn verify(
+        &self,
+        jwt: &str,
+        url: &str,
+        body: &[u8],
+        now_unix: u64,
+    ) -> Result<SignedRequest, MessageBirdSignatureError> {
         if jwt.is_empty() {
             return Err(Error::Missing);
         }
@@ -150,18 +166,16 @@ impl MessageBirdSignature {
         }
 
         match (body.is_empty(), payload_hash) {
-            (true, None) => Ok(()),
-            (true, Some(_)) => Err(Error::UnexpectedPayloadHash),
-            (false, None) => Err(Error::MissingPayloadHash),
+            (true, None) => {}
+            (true, Some(_)) => return Err(Error::UnexpectedPayloadHash),
+            (false, None) => return Err(Error::MissingPayloadHash),
             (false, Some(claimed)) => {
-                let expected = sha256_hex(body);
-                if constant_time_eq(expected.as_bytes(), claimed.as_bytes()) {
-                    Ok(())
-                } else {
-                    Err(Error::PayloadMismatch)
+                if !constant_time_eq(sha256_hex(body).as_bytes(), claimed.as_bytes()) {
+                    return Err(Error::PayloadMismatch);
                 }
             }
         }
+        Ok(SignedRequest { jti: jti.to_owned() })
     }
 
     /// Checks the HMAC with jsonwebtoken and returns the claims. Time, issuer and audience checks
@@ -310,7 +324,7 @@ mod tests {
             let verifier = MessageBirdSignature::new(case.secret.as_deref().unwrap_or("any-non-empty-signing-key"));
             let body = case.payload.as_deref().unwrap_or("").as_bytes();
             let now = rfc3339_to_unix(&case.timestamp);
-            let result = verifier.verify(&case.token, &case.url, body, now);
+            let result = verifier.verify(&case.token, &case.url, body, now).map(drop);
             if case.valid {
                 assert_eq!(result, Ok(()), "case {:?}", case.name);
                 valid += 1;
@@ -349,7 +363,13 @@ mod tests {
     }
 
     fn verify(token: &str, body: &[u8], now: u64) -> Result<(), Error> {
-        MessageBirdSignature::new(KEY).verify(token, URL, body, now)
+        MessageBirdSignature::new(KEY).verify(token, URL, body, now).map(drop)
+    }
+
+    #[test]
+    fn a_valid_token_names_the_request_by_its_jti() {
+        let request = MessageBirdSignature::new(KEY).verify(&sign(&claims()), URL, b"", NOW).unwrap();
+        assert_eq!(request.jti, "4f1c5bbb-3d0e-4a0c-9b1b-1f1d7c0f0a01");
     }
 
     #[test]
@@ -447,7 +467,7 @@ mod tests {
             "https://desk.example.com:443/webhooks/messagebird?x=1",
             "http://desk.example.com/webhooks/messagebird?x=1",
         ] {
-            assert_eq!(verifier.verify(&token, other, b"", NOW), Err(Error::UrlMismatch));
+            assert_eq!(verifier.verify(&token, other, b"", NOW).map(drop), Err(Error::UrlMismatch));
         }
     }
 
@@ -523,8 +543,8 @@ mod tests {
     fn empty_inputs() {
         let token = sign(&claims());
         assert_eq!(verify("", b"", NOW), Err(Error::Missing));
-        assert_eq!(MessageBirdSignature::new("").verify(&token, URL, b"", NOW), Err(Error::NoSigningKey));
-        assert_eq!(MessageBirdSignature::new(KEY).verify(&token, "", b"", NOW), Err(Error::EmptyUrl));
+        assert_eq!(MessageBirdSignature::new("").verify(&token, URL, b"", NOW).map(drop), Err(Error::NoSigningKey));
+        assert_eq!(MessageBirdSignature::new(KEY).verify(&token, "", b"", NOW).map(drop), Err(Error::EmptyUrl));
     }
 
     #[test]

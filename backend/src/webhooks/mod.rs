@@ -9,9 +9,11 @@ pub mod twilio_signature;
 use actix_web::HttpRequest;
 
 use crate::config::PublicUrl;
-use crate::domain::{PhoneNumber, PhoneNumberError};
+use crate::db::StoreError;
+use crate::domain::{MediaUrl, PhoneNumber, PhoneNumberError};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::numbers::remember_texted_number;
+use crate::state::AppState;
 use crate::tickets::{InboundSms, IngestError, IngestOutcome, ingest_inbound_sms};
 
 /// The URL the gateway called and signed: our public URL plus the path and query as received.
@@ -38,17 +40,66 @@ fn gateway_number(raw: &str, field: &str) -> Result<PhoneNumber, ApiError> {
         .map_err(|e: PhoneNumberError| ApiError::unprocessable("invalid_phone_number", format!("{field}: {e}")))
 }
 
-/// Files the text under its ticket and wakes the outbox if a confirmation was queued.
+/// The links a text carried that are safe to keep (see [`MediaUrl`]); the rest are dropped, and logged by
+/// scheme only.
+fn media_urls<'a>(raw: impl Iterator<Item = &'a str>) -> Vec<MediaUrl> {
+    raw.filter_map(|url| match MediaUrl::parse(url) {
+        Ok(url) => Some(url),
+        Err(e) => {
+            tracing::warn!(reason = %e, "dropped a media link from a webhook");
+            None
+        }
+    })
+    .collect()
+}
+
+/// A gateway's error code for a failed delivery: the codes are numbers (Twilio's 30003, MessageBird's 104),
+/// and `0` means none. Anything else is not a code and is not stored.
+fn gateway_error_code(raw: Option<&str>) -> Option<String> {
+    let code = raw?.trim();
+    let numeric = !code.is_empty() && code.len() <= 10 && code.bytes().all(|b| b.is_ascii_digit());
+    (numeric && !code.trim_start_matches('0').is_empty()).then(|| code.to_owned())
+}
+
+/// Files the text under its ticket (and, the first time this process sees the number of ours it was sent
+/// to, records that number as texted), then wakes the outbox if a confirmation was queued.
 pub(crate) async fn file_inbound_sms(state: &AppState, sms: InboundSms) -> Result<IngestOutcome, ApiError> {
     let settings = state.settings.get();
-    let outcome = state.db.write_replayable(move |conn| ingest_inbound_sms(conn, &sms, &settings)).await;
+    let our_number = sms.to.clone();
+    let known_number = state.texted_numbers.contains(&our_number);
+    let outcome = state
+        .db
+        .write_replayable(move |conn| {
+            if !known_number {
+                remember_texted_number(conn, &sms.to).map_err(StoreError::from)?;
+            }
+            ingest_inbound_sms(conn, &sms, &settings)
+        })
+        .await;
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(IngestError::Duplicate) => IngestOutcome::Duplicate,
         Err(IngestError::Store(e)) => return Err(e.into()),
     };
+    if !known_number && outcome != IngestOutcome::Duplicate {
+        state.texted_numbers.insert(our_number);
+    }
     if outcome.queued_outgoing() {
         state.outbox.message_queued();
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gateway_error_code;
+
+    #[test]
+    fn only_numeric_error_codes_are_kept_and_zero_means_none() {
+        assert_eq!(gateway_error_code(Some("30003")).as_deref(), Some("30003"));
+        assert_eq!(gateway_error_code(Some(" 104 ")).as_deref(), Some("104"));
+        for none in [None, Some(""), Some("0"), Some("000"), Some("300\u{0}03"), Some("E30003"), Some("12345678901")] {
+            assert_eq!(gateway_error_code(none), None, "{none:?}");
+        }
+    }
 }

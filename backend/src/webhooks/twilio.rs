@@ -2,13 +2,15 @@
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
-use super::{called_url, file_inbound_sms, form_params, gateway_number, param, required};
+use super::{
+    called_url, file_inbound_sms, form_params, gateway_error_code, gateway_number, media_urls, param, required,
+};
 use crate::api::ErrorBody;
 use crate::db::StoreError;
 use crate::delivery::{DeliveryReport, record_delivery_report};
-use crate::domain::{DeliveryStatus, Provider};
+use crate::domain::{DeliveryStatus, Provider, SmsText};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::tickets::InboundSms;
 
 const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
@@ -75,18 +77,40 @@ fn inbound_sms(params: &[(String, String)]) -> Result<InboundSms, ApiError> {
         .or_else(|| param(params, "SmsMessageSid"))
         .or_else(|| param(params, "SmsSid"))
         .ok_or_else(|| ApiError::bad_request("missing_field", "The webhook has no MessageSid."))?;
+    let message_sid = MessageSid::parse(message_sid)?;
     let media_count: usize = param(params, "NumMedia").and_then(|n| n.parse().ok()).unwrap_or(0);
-    let media_urls = (0..media_count.min(MAX_MEDIA))
-        .filter_map(|i| param(params, &format!("MediaUrl{i}")).map(str::to_owned))
-        .collect();
+    let media = (0..media_count.min(MAX_MEDIA)).filter_map(|i| param(params, &format!("MediaUrl{i}")));
     Ok(InboundSms {
         provider: Provider::Twilio,
-        provider_message_id: Some(message_sid.to_owned()),
+        provider_message_id: Some(message_sid.0),
         from: gateway_number(required(params, "From")?, "From")?,
         to: gateway_number(required(params, "To")?, "To")?,
-        body: param(params, "Body").unwrap_or_default().to_owned(),
-        media_urls,
+        body: SmsText::from_gateway(param(params, "Body").unwrap_or_default()),
+        media_urls: media_urls(media),
     })
+}
+
+/// A Twilio message SID: `SM` (SMS) or `MM` (MMS) and 32 hex digits. Anything else is refused: the form is
+/// signed as a sorted run of names and values with no separator, so a captured request re-split as
+/// `MessageSid=<sid>NumMedia0` (without `NumMedia`) keeps its signature, and as a different id it would be
+/// stored a second time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MessageSid(String);
+
+impl MessageSid {
+    fn parse(raw: &str) -> Result<Self, ApiError> {
+        let well_formed = raw.len() == 34
+            && (raw.starts_with("SM") || raw.starts_with("MM"))
+            && raw[2..].bytes().all(|b| b.is_ascii_hexdigit());
+        if well_formed {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(ApiError::bad_request(
+                "invalid_message_sid",
+                "MessageSid is not a Twilio message SID (SM or MM and 32 hex digits).",
+            ))
+        }
+    }
 }
 
 /// A delivery report for a message we sent (the `StatusCallback` of each send).
@@ -109,17 +133,41 @@ pub async fn receive_status(
 ) -> Result<HttpResponse, ApiError> {
     let params = form_params(&body)?;
     check_signature(&state, &req, &params)?;
-    let message_sid = required(&params, "MessageSid")?;
+    let message_sid = MessageSid::parse(required(&params, "MessageSid")?)?;
     let reported = required(&params, "MessageStatus")?;
     // States such as `receiving` say nothing about a message we sent: acknowledge and move on.
     if let Some(status) = DeliveryStatus::from_twilio(reported) {
         let report = DeliveryReport {
             provider: Provider::Twilio,
-            provider_message_id: message_sid.to_owned(),
+            provider_message_id: message_sid.0,
             status,
-            error_code: param(&params, "ErrorCode").filter(|c| *c != "0").map(str::to_owned),
+            error_code: gateway_error_code(param(&params, "ErrorCode")),
         };
         state.db.write_replayable(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MessageSid;
+
+    #[test]
+    fn only_sm_and_mm_sids_with_32_hex_digits_are_message_sids() {
+        for good in ["SM0123456789abcdef0123456789abcdef", "MM0123456789ABCDEF0123456789ABCDEF"] {
+            assert!(MessageSid::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "SM1",
+            "SM0123456789abcdef0123456789abcdefNumMedia0",
+            "CA0123456789abcdef0123456789abcdef",
+            "SM0123456789abcdef0123456789abcdeg",
+            "SM0123456789abcdef0123456789abcde\0",
+            "sm0123456789abcdef0123456789abcdef",
+            "SMé123456789abcdef0123456789abcde",
+        ] {
+            assert!(MessageSid::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -201,7 +201,12 @@ pub async fn settings_are_read_and_changed_by_admins_and_take_effect(backend: Ba
     let unsigned = app
         .post_twilio_signed(
             "/webhooks/twilio",
-            &[("MessageSid", "SMunsigned1"), ("From", "+14155550140"), ("To", OUR_NUMBER), ("Body", "no signature")],
+            &[
+                ("MessageSid", "SMa6ea4d7901891717c7c19911313e22f8"),
+                ("From", "+14155550140"),
+                ("To", OUR_NUMBER),
+                ("Body", "no signature"),
+            ],
             "",
         )
         .await;
@@ -210,7 +215,12 @@ pub async fn settings_are_read_and_changed_by_admins_and_take_effect(backend: Ba
     let refused = app
         .post_twilio_signed(
             "/webhooks/twilio",
-            &[("MessageSid", "SMunsigned2"), ("From", "+14155550140"), ("To", OUR_NUMBER), ("Body", "no signature")],
+            &[
+                ("MessageSid", "SMc08dca63865334054cb41602434579ac"),
+                ("From", "+14155550140"),
+                ("To", OUR_NUMBER),
+                ("Body", "no signature"),
+            ],
             "",
         )
         .await;

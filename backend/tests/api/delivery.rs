@@ -112,7 +112,7 @@ pub async fn status_callbacks_update_delivery_status_and_never_go_back(backend: 
     assert_eq!(undelivered["error_code"], "30003");
     assert!(undelivered["error_message"].as_str().unwrap().contains("unreachable"));
     // Unknown message ids and states are acknowledged without effect.
-    assert_eq!(app.status_callback("SMnobodyknows", "delivered", None).await.status, 204);
+    assert_eq!(app.status_callback("SMe492f7944e51266c944eb55e5bc25314", "delivered", None).await.status, 204);
     assert_eq!(app.status_callback(&second_sid, "receiving", None).await.status, 204);
 }
 
@@ -124,7 +124,7 @@ pub async fn status_callback_that_beats_the_send_record_is_not_lost(backend: Bac
         .and(path(twilio_messages_path()))
         .respond_with(
             ResponseTemplate::new(201)
-                .set_body_json(json!({"sid": "SMracing", "status": "queued"}))
+                .set_body_json(json!({"sid": "SM876fd7807966673584c10263b4d16f3e", "status": "queued"}))
                 .set_delay(Duration::from_millis(1500)),
         )
         .with_priority(1)
@@ -136,7 +136,7 @@ pub async fn status_callback_that_beats_the_send_record_is_not_lost(backend: Bac
     })
     .await;
 
-    assert_eq!(app.status_callback("SMracing", "delivered", None).await.status, 204);
+    assert_eq!(app.status_callback("SM876fd7807966673584c10263b4d16f3e", "delivered", None).await.status, 204);
 
     app.wait_for_delivery_status(id, reply.body["id"].as_i64().unwrap(), "delivered").await;
 }
@@ -147,7 +147,7 @@ pub async fn status_callbacks_are_signed(backend: Backend) {
     let forged = app
         .post_twilio_signed(
             "/webhooks/twilio/status",
-            &[("MessageSid", "SM1"), ("MessageStatus", "delivered")],
+            &[("MessageSid", "SMd36c0364e3842955b2c8f86da3bd8ad6"), ("MessageStatus", "delivered")],
             "Zm9yZ2Vk",
         )
         .await;

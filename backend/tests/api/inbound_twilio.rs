@@ -224,7 +224,12 @@ pub async fn text_after_close_opens_a_new_ticket_with_a_new_confirmation(backend
 
 pub async fn forged_missing_or_misaddressed_signatures_are_refused_and_nothing_is_stored(backend: Backend) {
     let app = spawn_app(backend).await;
-    let params = [("MessageSid", "SMforged"), ("From", CUSTOMER), ("To", OUR_NUMBER), ("Body", "Forged")];
+    let params = [
+        ("MessageSid", "SM80feeaf91f1af5aeae16a69d97ea9030"),
+        ("From", CUSTOMER),
+        ("To", OUR_NUMBER),
+        ("Body", "Forged"),
+    ];
     let owned: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     let wrong_token = smsdesk::webhooks::twilio_signature::TwilioSignature::new("not-the-token")
         .compute(&format!("{PUBLIC_URL}/webhooks/twilio"), &owned);
@@ -241,7 +246,11 @@ pub async fn forged_missing_or_misaddressed_signatures_are_refused_and_nothing_i
     let unsigned = app.client.post(app.url("/webhooks/twilio")).form(&params).send().await.unwrap();
     assert_eq!(unsigned.status(), 403);
     let forged_status = app
-        .post_twilio_signed("/webhooks/twilio/status", &[("MessageSid", "SM1"), ("MessageStatus", "delivered")], "x")
+        .post_twilio_signed(
+            "/webhooks/twilio/status",
+            &[("MessageSid", "SMd36c0364e3842955b2c8f86da3bd8ad6"), ("MessageStatus", "delivered")],
+            "x",
+        )
         .await;
     forged_status.assert_error(403, "invalid_signature");
 
@@ -272,7 +281,7 @@ pub async fn official_twilio_vector_signs_only_its_own_url(backend: Backend) {
     replayed.assert_error(403, "invalid_signature");
 
     let mut sms = owned.clone();
-    sms.push(("MessageSid".into(), "SMvector".into()));
+    sms.push(("MessageSid".into(), "SMc0de5cff7def560a364f71eb8373f410".into()));
     sms.push(("Body".into(), "Signed with the vector's token".into()));
     let ours = validator.compute("https://mycompany.com/webhooks/twilio", &sms);
     let sms_refs: Vec<(&str, &str)> = sms.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -287,7 +296,12 @@ pub async fn signature_checking_can_be_turned_off_explicitly(backend: Backend) {
     let answer = app
         .post_twilio_signed(
             "/webhooks/twilio",
-            &[("MessageSid", "SMunsigned"), ("From", CUSTOMER), ("To", OUR_NUMBER), ("Body", "No signature")],
+            &[
+                ("MessageSid", "SMbed20452e906071ba3168072bfd12c94"),
+                ("From", CUSTOMER),
+                ("To", OUR_NUMBER),
+                ("Body", "No signature"),
+            ],
             "",
         )
         .await;
@@ -308,18 +322,27 @@ pub async fn without_an_auth_token_twilio_webhooks_are_refused(backend: Backend)
 pub async fn malformed_and_incomplete_webhooks_get_clear_errors(backend: Backend) {
     let app = spawn_app_with(backend, &[("TWILIO_VERIFY_SIGNATURES", "false")]).await;
 
-    let no_from = app.post_twilio("/webhooks/twilio", &[("MessageSid", "SM1"), ("To", OUR_NUMBER)]).await;
+    let no_from = app
+        .post_twilio("/webhooks/twilio", &[("MessageSid", "SMd36c0364e3842955b2c8f86da3bd8ad6"), ("To", OUR_NUMBER)])
+        .await;
     no_from.assert_error(400, "missing_field");
     let no_sid = app.post_twilio("/webhooks/twilio", &[("From", CUSTOMER), ("To", OUR_NUMBER)]).await;
     no_sid.assert_error(400, "missing_field");
     let bad_number = app
-        .post_twilio("/webhooks/twilio", &[("MessageSid", "SM2"), ("From", "not-a-number"), ("To", OUR_NUMBER)])
+        .post_twilio(
+            "/webhooks/twilio",
+            &[("MessageSid", "SM9923dbfca747779f48461902184c2b9f"), ("From", "not-a-number"), ("To", OUR_NUMBER)],
+        )
         .await;
     bad_number.assert_error(422, "invalid_phone_number");
     let whatsapp = app
         .post_twilio(
             "/webhooks/twilio",
-            &[("MessageSid", "SM3"), ("From", "whatsapp:+14155550123"), ("To", OUR_NUMBER)],
+            &[
+                ("MessageSid", "SMcd3d4f4f9fc6592ad019629556d32ce3"),
+                ("From", "whatsapp:+14155550123"),
+                ("To", OUR_NUMBER),
+            ],
         )
         .await;
     whatsapp.assert_error(422, "invalid_phone_number");

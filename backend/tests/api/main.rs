@@ -12,6 +12,7 @@ mod api_tickets;
 mod composer;
 mod dashboard;
 mod delivery;
+mod hardening;
 mod inbound_twilio;
 mod messagebird;
 mod opt_out;
@@ -123,6 +124,18 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         dashboard::without_a_build_the_root_says_how_to_build_it,
         dashboard::the_simulator_files_fake_texts_only_when_an_admin_turned_it_on,
         dashboard::tickets_carry_the_customer_number_formatted_for_people,
+        hardening::parallel_guesses_get_no_more_password_checks_than_the_throttle_allows,
+        hardening::an_attacker_elsewhere_cannot_lock_a_user_out_and_spraying_is_slowed,
+        hardening::forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy,
+        hardening::a_nul_in_a_text_is_stored_as_a_replacement_character,
+        hardening::a_nul_in_names_emails_templates_or_ids_gets_422_and_changes_nothing,
+        hardening::twilio_message_sids_must_be_well_formed,
+        hardening::only_https_media_links_are_stored,
+        hardening::every_answer_carries_the_security_headers,
+        hardening::a_body_that_arrives_too_slowly_gets_408_and_the_connection_closes,
+        hardening::agents_send_only_from_numbers_of_ours,
+        messagebird::a_replayed_webhook_without_an_id_is_stored_once,
+        messagebird::a_nul_in_a_messagebird_text_is_stored_as_a_replacement_character,
     ]
 }
 

@@ -202,3 +202,47 @@ pub async fn replies_go_out_through_messagebird_and_reports_update_them(backend:
     assert_eq!(report.status(), 200);
     app.wait_for_delivery_status(id, reply.body["id"].as_i64().unwrap(), "delivered").await;
 }
+
+/// A Flow's webhook has no message id; its signed token's identity tells a replay (same token) from a new
+/// request (MessageBird signs each one anew).
+pub async fn a_replayed_webhook_without_an_id_is_stored_once(backend: Backend) {
+    let app = spawn_messagebird_app(backend, &[]).await;
+    let url = format!("{PUBLIC_URL}/webhooks/messagebird");
+    let body = "originator=31687654321&payload=Where+is+my+parcel";
+    let token = sign(SIGNING_KEY, &url, body.as_bytes());
+    let send = |token: String| {
+        app.client
+            .post(app.url("/webhooks/messagebird"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("MessageBird-Signature-JWT", token)
+            .body(body)
+            .send()
+    };
+
+    for _ in 0..3 {
+        assert_eq!(send(token.clone()).await.unwrap().status(), 200);
+    }
+
+    let ticket = only_ticket_of(&app, MB_CUSTOMER).await["id"].as_i64().unwrap();
+    let texts = |thread: Vec<Value>| thread.into_iter().filter(|m| m["direction"] == "inbound").count();
+    assert_eq!(texts(app.thread(ticket).await), 1, "the replays added nothing");
+    // The customer sending the same words again is a new request, with a token of its own.
+    assert_eq!(send(sign(SIGNING_KEY, &url, body.as_bytes())).await.unwrap().status(), 200);
+    assert_eq!(texts(app.thread(ticket).await), 2);
+}
+
+pub async fn a_nul_in_a_messagebird_text_is_stored_as_a_replacement_character(backend: Backend) {
+    let app = spawn_messagebird_app(backend, &[]).await;
+    let body =
+        json!({"id": "mb-nul-1", "originator": "31687654321", "recipient": "31612345678", "payload": "nul\u{0}byte"})
+            .to_string();
+
+    let answer = post_signed(&app, Some(SIGNING_KEY), &body, "application/json").await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let ticket = only_ticket_of(&app, MB_CUSTOMER).await["id"].as_i64().unwrap();
+    assert_eq!(app.thread(ticket).await[0]["body"], "nul\u{FFFD}byte");
+    let nul_id = json!({"id": "mb\u{0}", "originator": "31687654321", "recipient": "31612345678", "payload": "x"});
+    let refused = post_signed(&app, Some(SIGNING_KEY), &nul_id.to_string(), "application/json").await;
+    assert_eq!((refused.status, &refused.body["error"]), (422, &json!("invalid_message_id")), "{}", refused.text);
+}

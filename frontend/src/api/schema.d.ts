@@ -129,6 +129,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Our numbers: the default sender first, then the configured ones, the admins' `sender_numbers` and the
+         *     numbers customers have texted us on. New conversations may go out from these only.
+         */
+        get: operations["list_numbers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -140,7 +160,9 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password. Sets the `smsdesk_session` cookie (HttpOnly, SameSite=Lax).
-         *     Repeated failures for an address are slowed down (429 with `Retry-After`).
+         *     Failed attempts are counted per account and client address, and per client address across accounts;
+         *     after a few, attempts must wait (429 with `Retry-After`). 503 with `Retry-After` when too many passwords
+         *     are being checked at once.
          */
         post: operations["sign_in"];
         /** Sign out: ends the browser session and clears its cookie. */
@@ -516,6 +538,14 @@ export interface components {
             default_sender_number?: string | null;
             /** @description Whether `MessageBird-Signature-JWT` is checked on MessageBird's webhooks. */
             messagebird_verify_signatures: boolean;
+            /**
+             * @description More numbers of ours agents may send from, besides the configured ones (`TWILIO_PHONE_NUMBER`,
+             *     `MESSAGEBIRD_ORIGINATOR`), the default sender and the numbers customers have texted us on.
+             * @example [
+             *       "+14155550199"
+             *     ]
+             */
+            sender_numbers: string[];
             /** @description Whether admins may send fake inbound texts from the dashboard's simulator. */
             sms_simulator_enabled: boolean;
             /** @description Whether `X-Twilio-Signature` is checked on Twilio's webhooks. */
@@ -667,7 +697,10 @@ export interface components {
         };
         NewConversation: {
             body: string;
-            /** @description Which number of ours to text from (default: the `default_sender_number` setting). */
+            /**
+             * @description Which number of ours to text from (default: the `default_sender_number` setting); one of
+             *     `GET /api/numbers`.
+             */
             from?: string | null;
             /**
              * @description The customer's number, with its country code (normalised to E.164).
@@ -680,6 +713,18 @@ export interface components {
             body: string;
             /** @description An internal note: agents see it, the customer never does. */
             internal?: boolean;
+        };
+        /** @description One of our numbers, for the dashboard's sender picker. */
+        NumberOfOurs: {
+            /** @description Conversations go out from it unless another is chosen. */
+            default: boolean;
+            /**
+             * @description As people write it.
+             * @example +1 415-555-0100
+             */
+            display: string;
+            /** @example +14155550100 */
+            number: string;
         };
         /** @enum {string} */
         Role: "admin" | "agent";
@@ -732,6 +777,8 @@ export interface components {
             confirmation_template?: string | null;
             default_sender_number?: string | null;
             messagebird_verify_signatures?: boolean | null;
+            /** @description Replaces the whole list; `[]` empties it. */
+            sender_numbers?: string[] | null;
             sms_simulator_enabled?: boolean | null;
             twilio_verify_signatures?: boolean | null;
         };
@@ -1404,7 +1451,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid number or body, or no sender number configured */
+            /** @description Invalid number or body, a sender that is not ours (`unknown_sender_number`), or no sender number configured */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1503,6 +1550,35 @@ export interface operations {
             };
         };
     };
+    list_numbers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NumberOfOurs"][];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     sign_in: {
         parameters: {
             query?: never;
@@ -1570,7 +1646,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Missing fields */
+            /** @description Missing fields, or a NUL character */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1581,6 +1657,15 @@ export interface operations {
             };
             /** @description Too many failed attempts; see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many sign-ins at once; see Retry-After */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

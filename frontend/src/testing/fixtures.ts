@@ -85,6 +85,7 @@ export function settings(overrides: Partial<Schemas["AppSettings"]> = {}): Schem
     confirmation_template: "Thanks! Your ticket is #{ticket_id}.",
     auto_close_after_hours: 72,
     default_sender_number: "+14155550100",
+    sender_numbers: [],
     twilio_verify_signatures: true,
     messagebird_verify_signatures: true,
     sms_simulator_enabled: false,

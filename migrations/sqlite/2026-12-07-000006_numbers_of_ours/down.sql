@@ -1,0 +1,1 @@
+DROP TABLE texted_numbers;
