@@ -49,6 +49,8 @@ export const CONFIG_RS_VARS = [
   'MESSAGEBIRD_VERIFY_SIGNATURES',
   'MESSAGEBIRD_ORIGINATOR',
   'CONFIRMATION_TEMPLATE',
+  'TRUSTED_PROXIES',
+  'REQUEST_BODY_TIMEOUT',
 ];
 // backend/src/telemetry.rs: the log filter and the log format.
 export const TELEMETRY_VARS = ['RUST_LOG', 'LOG_FORMAT'];
@@ -280,6 +282,22 @@ function publishedPorts(ports) {
   });
 }
 
+/** Whether an IPv4 address lies in `cidr` (an address alone counts as /32). */
+function ipv4InCidr(address, cidr) {
+  const toNumber = (ip) => {
+    const parts = ip.split('.').map(Number);
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return null;
+    return parts.reduce((n, p) => n * 256 + p, 0);
+  };
+  const [net, bitsText = '32'] = cidr.split('/');
+  const bits = Number(bitsText);
+  const a = toNumber(address);
+  const n = toNumber(net);
+  if (a === null || n === null || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  const size = 2 ** (32 - bits);
+  return Math.floor(a / size) === Math.floor(n / size);
+}
+
 function configRsVariables() {
   const file = join(repoRoot, 'backend', 'src', 'config.rs');
   if (!existsSync(file)) return null;
@@ -437,6 +455,17 @@ function smsdeskRules(raw, doc, refsByPath, composeDir) {
     }
   }
 
+  // The replicas believe X-Forwarded-For from the proxy only: TRUSTED_PROXIES names the proxy's fixed address.
+  if (app && proxy) {
+    const trusted = String(asEnvMap(raw.services.smsdesk.environment).TRUSTED_PROXIES ?? '');
+    const proxyAddress = proxy.networks?.default?.ipv4_address;
+    if (!proxyAddress) {
+      fail(['services', 'proxy', 'networks'], 'the proxy needs a fixed ipv4_address on the default network, for TRUSTED_PROXIES');
+    } else if (!trusted.split(',').map((t) => t.trim()).some((t) => ipv4InCidr(proxyAddress, t))) {
+      fail(['services', 'smsdesk', 'environment', 'TRUSTED_PROXIES'], `must include the proxy's address ${proxyAddress}, got ${JSON.stringify(trusted)}`);
+    }
+  }
+
   // The list of variables above must match config.rs, or the variable check means nothing.
   const actual = configRsVariables();
   if (actual) {
@@ -538,6 +567,7 @@ const MUTATIONS = [
   ['replica publishes a port', (s) => s.replace(/ {4}command: \["serve"\]\n/, '    command: ["serve"]\n    ports: ["8081:8080"]\n')],
   ['bad interpolation', (s) => s.replace(/\$\{RUST_LOG:-info\}/, '${RUST_LOG:-info')],
   ['duplicate key', (s) => s.replace(/ {4}restart: unless-stopped\n/, '    restart: unless-stopped\n    restart: always\n')],
+  ['proxy not trusted', (s) => s.replace(/TRUSTED_PROXIES: 172\.28\.0\.10/, 'TRUSTED_PROXIES: 172.28.0.11')],
 ];
 
 function selfTest(file) {
