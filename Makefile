@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run build frontend-build test lint deny audit rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard
+.PHONY: help run build frontend-build test lint deny audit rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard bench-signin
 
 # The cargo-deny that deny.toml was written and tested against; `make deny` and `make audit` install it when
 # cargo-deny is missing.
@@ -19,6 +19,7 @@ help:
 	@echo "make test   run every check and test (PostgreSQL tests too when TEST_DATABASE_URL is set)"
 	@echo "make bench  ingest benchmark on SQLite (and PostgreSQL with TEST_DATABASE_URL)"
 	@echo "make bench-dashboard  the queue's first render in Chromium with 10,000 tickets (target < 1 s)"
+	@echo "make bench-signin  RSS and latency of 160 failed sign-ins in bursts of 40 (target <= 150 MB above idle)"
 	@echo "make api-types  regenerate the OpenAPI document and the frontend's TypeScript types"
 	@echo "make e2e   end-to-end tests in Chromium against the real server (skipped without /usr/bin/chromium)"
 	@echo "make deny   the dependency policy in deny.toml: licenses, banned crates, crates.io only (part of make test)"
@@ -138,3 +139,9 @@ bench:
 ## prints each load's time, the median and p95, and PASS/MISS against the 1 s target. Not part of `make test`.
 bench-dashboard:
 	scripts/dashboard-bench.sh
+
+## Failed sign-ins (issue 13): the release server's RSS (idle, peak, 5 s after) and sign-in latency over 160
+## wrong POST /api/session in 4 bursts of 40, mostly to unknown addresses; PASS/MISS against RSS <= 150 MB
+## above idle. PostgreSQL too with BENCH_DATABASE_URL or TEST_DATABASE_URL. Not part of `make test`.
+bench-signin:
+	$(CARGO) bench --locked -p smsdesk --bench signin
