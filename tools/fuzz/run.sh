@@ -13,12 +13,13 @@
 # Knobs (environment): FUZZ_MAX_EXAMPLES (50 per operation and phase), FUZZ_SEED (20261121),
 # FUZZ_WORKERS (1: one worker keeps the run reproducible), FUZZ_CHECKS (the gate, see below),
 # FUZZ_EXTRA_ARGS (appended to `st run`, e.g. "--phases fuzzing"), FUZZ_KEEP_TMP=1 (keep the database,
-# server log, HAR of every request and schema; they are always kept when the run fails).
-# Every knob applies to each backend.
+# server log, HAR of every request and schema; they are always kept when the run fails), FUZZ_NUL_EVERY
+# (4: one request in that many carries NUL bytes, see hooks.py). Every knob applies to each backend.
 #
-# The gate: no 5xx for any input (`not_a_server_error`), the server still alive and never panicking, plus
-# every other check that holds today: answers match their documented schemas, content types and headers,
-# required headers and auth are enforced, deleted resources stay gone, created ones can be fetched.
+# The gate: no 5xx for any input (`not_a_server_error`), the server still alive and never panicking, texts
+# with a NUL byte in their body stored like any other (seeded below), plus every other check that holds
+# today: answers match their documented schemas, content types and headers, required headers and auth are
+# enforced, deleted resources stay gone, created ones can be fetched.
 # Left out for now: status_code_conformance and positive_data_acceptance (the document does not yet list
 # every status the server answers, e.g. 415, nor every limit it enforces), unsupported_method and
 # allow_header_conformance (PATCH/OPTIONS /api/tickets/counts), negative_data_rejection (JSON arrays are
@@ -170,6 +171,13 @@ print(up.urlunsplit(up.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2])))'
         curl -fsS -o /dev/null -H "X-Twilio-Signature: $signature" --data "$form" "$base$path" ||
             { echo "seeding failed: POST $path $form" >&2; return 1; }
     }
+    messagebird_webhook() { # PATH FORM: a correctly signed MessageBird webhook, as MessageBird would send it
+        local path="$1" form="$2"
+        local jwt
+        jwt="$("$venv/bin/python" "$here/hooks.py" sign-messagebird "$base$path" "$form")"
+        curl -fsS -o /dev/null -H "MessageBird-Signature-JWT: $jwt" --data "$form" "$base$path" ||
+            { echo "seeding failed: POST $path $form" >&2; return 1; }
+    }
     for i in 1 2 3 4 5 6; do
         api POST /api/conversations "{\"to\": \"+1415555012$i\", \"body\": \"hi $i\", \"from\": \"+14155550100\"}" >/dev/null
     done
@@ -193,6 +201,29 @@ print(up.urlunsplit(up.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2])))'
     protected_token_id="$(api GET /api/tokens | "$venv/bin/python" -c '
 import json, sys
 print(min(t["id"] for t in json.load(sys.stdin) if t["user_id"] == int(sys.argv[1])))' "$protected_user_id")"
+
+    # A text with a NUL byte in its body is a text like any other: stored, answered 200 (a gateway retries
+    # every other answer, for hours). PostgreSQL text cannot hold U+0000, so this is where a backend that
+    # passes every NUL to the database fails. They join seeded tickets 4 and 5, so the fuzz reads them back.
+    # A failure here fails the backend only after the fuzz ran, so that one run shows everything NUL breaks.
+    # (A NUL in an identifier should be refused with a 4xx: the hooks fuzz those.)
+    nul_failures=()
+    webhook /webhooks/twilio 'MessageSid=SMnul0001&From=%2B14155550124&To=%2B14155550100&Body=nul%00byte' ||
+        nul_failures+=("Twilio text with Body=nul%00byte")
+    messagebird_webhook /webhooks/messagebird \
+        'id=mbnul0001&originator=%2B14155550125&recipient=%2B14155550100&payload=nul%00byte' ||
+        nul_failures+=("MessageBird text with payload=nul%00byte")
+    # Nor may a NUL in the confirmation template break the texts after it (whether the template is refused
+    # or stored): on PostgreSQL it was stored, and then every new customer's first text was answered 500,
+    # because its confirmation could not be. Only a request that opens a ticket shows it, hence this pair.
+    template_status="$(curl -sS -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' --data '{"confirmation_template": "Thanks\u0000! Ticket {ticket_id}."}' \
+        "$base/api/settings")"
+    [[ "$template_status" != 5* ]] ||
+        nul_failures+=("PUT /api/settings with a NUL in confirmation_template: answered $template_status")
+    webhook /webhooks/twilio 'MessageSid=SMnul0002&From=%2B14155550142&To=%2B14155550100&Body=first+text' ||
+        nul_failures+=("a new customer's first text after PUT /api/settings set a template with a NUL")
+    api PUT /api/settings '{"confirmation_template": "Thanks! Your ticket is {ticket_id}."}' >/dev/null
     log "seeded; the run's own user $protected_user_id and token $protected_token_id are protected"
 
     # --- the schema: the server's own document -----------------------------------------------------------------
@@ -263,10 +294,15 @@ TOML
         log "note: the server logged errors during the run:"
         grep -m 20 'ERROR' "$tmp/server.log" >&2 # not `| head`: with pipefail, grep's SIGPIPE would fail the run
     fi
+    if ((${#nul_failures[@]} > 0)); then
+        echo "FAIL: texts with a NUL byte in their body were not stored (the seeding above says how):" >&2
+        printf '  %s\n' "${nul_failures[@]}" >&2
+    fi
     if [[ "$st_status" -ne 0 ]]; then
         echo "FAIL: schemathesis found failures (reproductions above; server log below)" >&2
         exit "$st_status"
     fi
+    ((${#nul_failures[@]} == 0)) || exit 1
     log "passed: no 5xx and no check failures"
 }
 
