@@ -34,6 +34,9 @@ const BURST_SIZE: usize = 40;
 const BURST_PAUSE: Duration = Duration::from_secs(1);
 /// How long after the last burst "RSS after" is read: memory still held then is kept, not in use.
 const SETTLE: Duration = Duration::from_secs(5);
+/// And once more later: the hashing threads' memory goes back to the system when those threads have been
+/// idle for a while (the blocking pool ends a thread after 10 s without work).
+const LATER: Duration = Duration::from_secs(30);
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 const TARGET_ABOVE_IDLE_MB: f64 = 150.0;
 const OWNER_EMAIL: &str = "owner@bench.example.test";
@@ -277,6 +280,8 @@ fn bench_backend(name: &str, database_url: &str) {
     assert!(server.is_running(), "{name}: the server died during the bench");
     let after = rss_kib(pid);
     let peak = sampler.peak().max(after);
+    std::thread::sleep(LATER - SETTLE);
+    let later = rss_kib(pid);
     drop(sampler);
     drop(server);
 
@@ -292,6 +297,12 @@ fn bench_backend(name: &str, database_url: &str) {
     println!("  idle RSS          {:>7.1} MB", mb(idle));
     println!("  peak RSS          {:>7.1} MB  (+{:.1} MB)", mb(peak), mb(peak) - mb(idle));
     println!("  RSS after {}s      {:>7.1} MB  (after - idle: {:+.1} MB)", SETTLE.as_secs(), mb(after), above_idle);
+    println!(
+        "  RSS after {}s     {:>7.1} MB  (later - idle: {:+.1} MB)",
+        LATER.as_secs(),
+        mb(later),
+        mb(later) - mb(idle)
+    );
     println!("  status codes      {codes_line}");
     println!(
         "  sign-in latency   p50 {:.0} ms, p90 {:.0} ms, p99 {:.0} ms, max {:.0} ms (all {})",

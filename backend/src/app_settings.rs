@@ -177,7 +177,9 @@ fn overrides(update: &SettingsUpdate) -> Result<Vec<(&'static str, serde_json::V
         }
         let mut parsed: Vec<String> = Vec::new();
         for raw in numbers {
-            let number = PhoneNumber::parse(raw).map_err(|e| invalid("sender_numbers", e.to_string()))?.to_string();
+            let number = PhoneNumber::parse(raw)
+                .map_err(|e| invalid("sender_numbers", format!("{raw:?} is not a number we can send from: {e}")))?
+                .to_string();
             if !parsed.contains(&number) {
                 parsed.push(number);
             }

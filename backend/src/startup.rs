@@ -11,7 +11,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tokio::sync::watch;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::accounts::{PasswordWork, forget_quiet_counts};
 use crate::api::{self, ApiDoc};
@@ -126,7 +126,13 @@ impl Application {
                 .into_utoipa_app()
                 // Before the /api scope, which would otherwise claim /api/docs/… as well.
                 .map(|app| {
-                    app.service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", document.clone()))
+                    // No validator badge: Swagger UI would fetch it from validator.swagger.io, telling a third
+                    // party where our docs are, and the page's CSP refuses images from elsewhere anyway.
+                    app.service(
+                        SwaggerUi::new("/api/docs/{_:.*}")
+                            .url("/api/openapi.json", document.clone())
+                            .config(Config::default().validator_url("none")),
+                    )
                         .route("/api/docs", web::get().to(docs_redirect))
                 })
                 .configure(api::configure)

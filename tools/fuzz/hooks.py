@@ -98,7 +98,10 @@ def messagebird_jwt(url: str, body: bytes) -> str:
 
 NUMBERS = ["+14155550123", "+14155550124", "+14155550100", "+447700900123", "14155550125", "+1415555"]
 BODIES = ["hi", "My parcel never arrived", "STOP", "stop", "START", "UNSUBSCRIBE", "HELP", "", "é ü 😀"]
-SIDS = ["SMfuzz0001", "SMfuzz0002", "console-1", "console-2", "console-3"]
+# Twilio's message SIDs are SM/MM and 32 hex digits (anything else is a 400); one malformed one keeps that refusal
+# fuzzed too. The MessageBird ids are what the console gateway gives the messages it "sends".
+SIDS = ["SM00000000000000000000000000f0a001", "MM00000000000000000000000000f0a002", "SMfuzz0001", "console-1",
+        "console-2", "console-3"]
 TWILIO_STATUSES = ["queued", "sending", "sent", "delivered", "undelivered", "failed", "receiving", "received",
                    "accepted", "read", "canceled"]
 MESSAGEBIRD_STATUSES = ["scheduled", "sent", "buffered", "delivered", "expired", "delivery_failed"]
@@ -317,15 +320,16 @@ def _value_at(case: Any, path: tuple[Any, ...]) -> Any:
 # exist). The generator gets that far with a NUL only by luck (a known delivery status *and* a NUL in the
 # message id, an e-mail address that parses *and* a NUL in it), so the examples phase sends each of these once
 # per string value in it, with a NUL in that value: every field that could carry a NUL into a query does so
-# on every run, whatever the seed. "{n}" becomes the variant's number, so that no variant duplicates another
+# on every run, whatever the seed. "{n}" becomes the variant's number ("{hex32}" the same as 32 hex digits, for
+# Twilio's SIDs), so that no variant duplicates another
 # (a duplicate webhook is answered from the first one's record and reaches nothing).
 NUL_EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/webhooks/twilio"): {
-        "body": {"MessageSid": "SMnulex{n}", "From": "+14155550126", "To": "+14155550100",
+        "body": {"MessageSid": "SM{hex32}", "From": "+14155550126", "To": "+14155550100",
                  "Body": "nul example {n}", "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/media/ME{n}"},
     },
     ("POST", "/webhooks/twilio/status"): {
-        "body": {"MessageSid": "console-1", "MessageStatus": "undelivered", "ErrorCode": "30003"},
+        "body": {"MessageSid": "SM00000000000000000000000000f0a001", "MessageStatus": "undelivered", "ErrorCode": "30003"},
     },
     ("POST", "/webhooks/messagebird"): {
         "body": {"id": "mbnulex{n}", "originator": "+14155550126", "recipient": "+14155550100",
@@ -377,7 +381,7 @@ EXAMPLE_SIGNATURE = "signed-in-before-call"
 
 def _numbered(value: Any, n: int) -> Any:
     if isinstance(value, str):
-        return value.replace("{n}", str(n))
+        return value.replace("{hex32}", f"{n:032x}").replace("{n}", str(n))
     if isinstance(value, Mapping):
         return {key: _numbered(item, n) for key, item in value.items()}
     return value

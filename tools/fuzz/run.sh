@@ -140,6 +140,8 @@ print(up.urlunsplit(up.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2])))'
         "PUBLIC_URL=$base"
         "SMS_GATEWAY=console"
         "TWILIO_AUTH_TOKEN=fuzz-token"
+        # Our number: conversations go out only from a number of ours.
+        "TWILIO_PHONE_NUMBER=+14155550100"
         "MESSAGEBIRD_SIGNING_KEY=fuzz-key"
         "RUST_LOG=warn"
     )
@@ -181,9 +183,9 @@ print(up.urlunsplit(up.urlsplit(sys.argv[1])._replace(path="/" + sys.argv[2])))'
     for i in 1 2 3 4 5 6; do
         api POST /api/conversations "{\"to\": \"+1415555012$i\", \"body\": \"hi $i\", \"from\": \"+14155550100\"}" >/dev/null
     done
-    webhook /webhooks/twilio 'MessageSid=SMseed0001&From=%2B14155550121&To=%2B14155550100&Body=My+parcel+never+arrived'
-    webhook /webhooks/twilio 'MessageSid=SMseed0002&From=%2B14155550177&To=%2B14155550100&Body=Hello%3F'
-    webhook /webhooks/twilio 'MessageSid=SMseed0003&From=%2B14155550178&To=%2B14155550100&Body=STOP'
+    webhook /webhooks/twilio 'MessageSid=SM00000000000000000000000000000001&From=%2B14155550121&To=%2B14155550100&Body=My+parcel+never+arrived'
+    webhook /webhooks/twilio 'MessageSid=SM00000000000000000000000000000002&From=%2B14155550177&To=%2B14155550100&Body=Hello%3F'
+    webhook /webhooks/twilio 'MessageSid=SM00000000000000000000000000000003&From=%2B14155550178&To=%2B14155550100&Body=STOP'
     api POST /api/tickets/1/messages '{"body": "Looking into it.", "internal": false}' >/dev/null
     api POST /api/tickets/1/messages '{"body": "Carrier says Tuesday.", "internal": true}' >/dev/null
     api PATCH /api/tickets/2 '{"status": "pending"}' >/dev/null
@@ -208,7 +210,7 @@ print(min(t["id"] for t in json.load(sys.stdin) if t["user_id"] == int(sys.argv[
     # A failure here fails the backend only after the fuzz ran, so that one run shows everything NUL breaks.
     # (A NUL in an identifier should be refused with a 4xx: the hooks fuzz those.)
     nul_failures=()
-    webhook /webhooks/twilio 'MessageSid=SMnul0001&From=%2B14155550124&To=%2B14155550100&Body=nul%00byte' ||
+    webhook /webhooks/twilio 'MessageSid=SM00000000000000000000000000000a01&From=%2B14155550124&To=%2B14155550100&Body=nul%00byte' ||
         nul_failures+=("Twilio text with Body=nul%00byte")
     messagebird_webhook /webhooks/messagebird \
         'id=mbnul0001&originator=%2B14155550125&recipient=%2B14155550100&payload=nul%00byte' ||
@@ -221,7 +223,7 @@ print(min(t["id"] for t in json.load(sys.stdin) if t["user_id"] == int(sys.argv[
         "$base/api/settings")"
     [[ "$template_status" != 5* ]] ||
         nul_failures+=("PUT /api/settings with a NUL in confirmation_template: answered $template_status")
-    webhook /webhooks/twilio 'MessageSid=SMnul0002&From=%2B14155550142&To=%2B14155550100&Body=first+text' ||
+    webhook /webhooks/twilio 'MessageSid=SM00000000000000000000000000000a02&From=%2B14155550142&To=%2B14155550100&Body=first+text' ||
         nul_failures+=("a new customer's first text after PUT /api/settings set a template with a NUL")
     api PUT /api/settings '{"confirmation_template": "Thanks! Your ticket is {ticket_id}."}' >/dev/null
     log "seeded; the run's own user $protected_user_id and token $protected_token_id are protected"

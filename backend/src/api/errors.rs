@@ -41,8 +41,8 @@ impl From<SenderError> for ApiError {
             SenderError::Unknown(number) => ApiError::unprocessable(
                 "unknown_sender_number",
                 format!(
-                    "{number} is not one of our numbers. Send from a number in GET /api/numbers; an admin can add one \
-                     to sender_numbers in the settings."
+                    "{number} is not one of our numbers. Choose one of ours (GET /api/numbers), or ask an admin \
+                     to add it under Settings → Our numbers."
                 ),
             ),
             SenderError::NoneGiven => ApiError::unprocessable(
