@@ -6,9 +6,18 @@ export interface Ticket {
   id: number;
   customer_number: string;
   customer_number_display: string;
+  /** The number of ours the conversation goes over. */
+  channel_number: string;
   status: "open" | "pending" | "closed";
   assignee_id: number | null;
   contact: { id: number; name: string | null } | null;
+}
+
+/** One of our numbers, as `GET /api/numbers` lists them (the default sender first). */
+export interface NumberOfOurs {
+  number: string;
+  display: string;
+  default: boolean;
 }
 
 /** Calls the API; returns the parsed JSON (or null for 204), or throws with the status and the answer. */

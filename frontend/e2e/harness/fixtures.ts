@@ -10,13 +10,15 @@ import { test as base, expect, type Page, type TestInfo } from "@playwright/test
 import { ADMIN, ACCOUNT_SID, OUR_NUMBER, paths } from "./constants.ts";
 import { sessionApi, tokenApi, type ApiCall, type Ticket } from "./api.ts";
 import type { SentSms } from "./gateway.ts";
+import { CspWatch } from "./csp.ts";
 import { inboundSmsParams, postTwilio } from "./twilio.ts";
 
 export { expect };
 export type { SentSms };
-export type { Ticket } from "./api.ts";
+export type { NumberOfOurs, Ticket } from "./api.ts";
 export { composer, displayNumber, queueRow, setInternalNote, signIn } from "./pages.ts";
 export { twilioSignature } from "./twilio.ts";
+export { CspWatch } from "./csp.ts";
 
 function env(name: string): string {
   const value = process.env[name];
@@ -154,11 +156,21 @@ export async function saveScreenshot(page: Page, name: string): Promise<void> {
   writeFileSync(file, image);
 }
 
-export const test = base.extend<{ desk: Desk }>({
+export const test = base.extend<{ desk: Desk; cspWatch: CspWatch }>({
   // eslint-disable-next-line no-empty-pattern
   desk: async ({}, use) => {
     await use(new Desk());
   },
+  // Every page of the test's browser context is watched for Content-Security-Policy violations, and any of them
+  // fails the test, listed. (A context a test makes itself: watch it with `CspWatch.on` and check `report()`.)
+  cspWatch: [
+    async ({ context }, use) => {
+      const watch = await CspWatch.on(context);
+      await use(watch);
+      expect(watch.violations, watch.report() ?? "").toEqual([]);
+    },
+    { auto: true },
+  ],
   page: async ({ page }, use) => {
     // An alert or confirm from an XSS payload must not hang a test; record it so tests can assert on it.
     page.on("dialog", (dialog) => {

@@ -1,4 +1,5 @@
-// axe-core on the pages agents live in: no violation of impact "serious" or "critical".
+// axe-core on the pages agents live in, and the forms around our numbers (new conversation, settings, simulator):
+// no violation of impact "serious" or "critical".
 
 import { composer, displayNumber, expect, expectNoSeriousA11yViolations, queueRow, setInternalNote, signIn, test } from "../harness/fixtures.ts";
 
@@ -36,4 +37,32 @@ test("the queue and a thread have no serious accessibility violations", async ({
 
   await setInternalNote(page, true);
   await expectNoSeriousA11yViolations(page, testInfo, "thread-note-mode");
+});
+
+test("the new-conversation, settings and simulator pages have no serious accessibility violations", async ({ page, desk }, testInfo) => {
+  const { sms_simulator_enabled: simulatorBefore } = await desk.api<{ sms_simulator_enabled: boolean }>("GET", "/api/settings");
+  await signIn(page, desk.admin);
+  const nav = page.getByRole("navigation", { name: "Main" });
+
+  // New conversation, with its "From" picker and a refusal showing.
+  await nav.getByRole("link", { name: "New conversation" }).click();
+  await expect(page.getByRole("combobox", { name: "From" })).toHaveValue(desk.ourNumber);
+  await page.getByRole("textbox", { name: "To" }).fill("12");
+  await page.getByRole("textbox", { name: "Message" }).fill("Hello");
+  await page.getByRole("button", { name: "Start conversation" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expectNoSeriousA11yViolations(page, testInfo, "new-conversation");
+
+  await nav.getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("textbox", { name: "More numbers to send from" })).toBeVisible();
+  await expectNoSeriousA11yViolations(page, testInfo, "settings");
+
+  try {
+    await desk.api("PUT", "/api/settings", { sms_simulator_enabled: true });
+    await page.goto("/simulator");
+    await expect(page.getByRole("combobox", { name: "To" })).toHaveValue(desk.ourNumber);
+    await expectNoSeriousA11yViolations(page, testInfo, "simulator");
+  } finally {
+    await desk.api("PUT", "/api/settings", { sms_simulator_enabled: simulatorBefore });
+  }
 });

@@ -1,7 +1,7 @@
 // An admin adds an agent on the Users page; the agent can sign in and sees no admin navigation.
 
 import { randomBytes } from "node:crypto";
-import { expect, signIn, test } from "../harness/fixtures.ts";
+import { CspWatch, expect, signIn, test } from "../harness/fixtures.ts";
 
 test("an admin creates an agent, who can sign in and does not see admin navigation", async ({ page, browser, desk }) => {
   const agent = {
@@ -27,6 +27,7 @@ test("an admin creates an agent, who can sign in and does not see admin navigati
 
   // The agent, in a browser of their own.
   const context = await browser.newContext();
+  const agentWatch = await CspWatch.on(context);
   const agentPage = await context.newPage();
   try {
     await signIn(agentPage, agent);
@@ -43,4 +44,5 @@ test("an admin creates an agent, who can sign in and does not see admin navigati
   } finally {
     await context.close();
   }
+  expect(agentWatch.violations, agentWatch.report() ?? "").toEqual([]);
 });

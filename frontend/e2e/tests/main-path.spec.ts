@@ -1,7 +1,8 @@
 // The main path of an agent's day: a customer texts in, the text shows up in the queue by itself, the agent
 // takes the ticket, replies, sees the reply delivered, leaves an internal note, and closes the ticket.
+// And the other way round: an agent texts a number that has not written in, from a number of ours they pick.
 
-import { composer, displayNumber, expect, queueRow, setInternalNote, signIn, test } from "../harness/fixtures.ts";
+import { CspWatch, composer, displayNumber, expect, queueRow, setInternalNote, signIn, test, type NumberOfOurs } from "../harness/fixtures.ts";
 
 test("a text arrives, the agent assigns, replies, sees it delivered, notes, and closes the ticket", async ({ page, desk }) => {
   const agent = await desk.createUser("agent", "Avery Agent");
@@ -118,4 +119,73 @@ test("a failed delivery shows its reason and can be retried", async ({ page, des
     })
     .toBe(2);
   await expect(replyItem.getByText(/^Failed: /)).toHaveCount(0, { timeout: 8_000 });
+});
+
+test("an agent texts a new number from the number of ours they pick, and one that stopped being ours is refused", async ({ page, browser, desk }) => {
+  // 555-01xx is fiction, and no customer of this run texts it: it is ours only while the settings list it.
+  const extra = "+14155550142";
+  const { sender_numbers: listedBefore } = await desk.api<{ sender_numbers: string[] }>("GET", "/api/settings");
+  const agent = await desk.createUser("agent", "Nico Newtext");
+  const customer = await desk.newNumber();
+  const stranger = await desk.newNumber();
+  try {
+    // An admin adds the number in Settings (in a browser of their own).
+    const adminContext = await browser.newContext();
+    const adminWatch = await CspWatch.on(adminContext);
+    try {
+      const adminPage = await adminContext.newPage();
+      await signIn(adminPage, desk.admin);
+      await adminPage.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+      const senderNumbers = adminPage.getByRole("textbox", { name: "More numbers to send from" });
+      await senderNumbers.fill([...listedBefore, "+1 (415) 555-0142"].join("\n"));
+      await adminPage.getByRole("button", { name: "Save settings" }).click();
+      await expect(adminPage.getByText("Settings saved.")).toBeVisible();
+      // As the server stored it: E.164.
+      await expect(senderNumbers).toHaveValue([...listedBefore, extra].join("\n"));
+    } finally {
+      await adminContext.close();
+    }
+    expect(adminWatch.violations, adminWatch.report() ?? "").toEqual([]);
+
+    // The agent's "From" picker offers exactly our numbers, as people write them, the default chosen.
+    const ours = await desk.api<NumberOfOurs[]>("GET", "/api/numbers");
+    expect(ours.map((number) => number.number)).toContain(extra);
+    expect(ours[0]).toMatchObject({ number: desk.ourNumber, default: true });
+    await signIn(page, agent);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New conversation" }).click();
+    const from = page.getByRole("combobox", { name: "From" });
+    await expect(from.getByRole("option")).toHaveText(ours.map((number) => (number.default ? `${number.display} (default)` : number.display)));
+    expect(await from.getByRole("option").evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value))).toEqual(
+      ours.map((number) => number.number),
+    );
+    await expect(from).toHaveValue(desk.ourNumber);
+
+    // Text the customer from the added number: it goes out from it, and the ticket is on it.
+    await from.selectOption({ label: displayNumber(extra) });
+    const text = "Hi! This is Acme: your repair is ready for pick-up.";
+    await page.getByRole("textbox", { name: "To" }).fill(customer);
+    await page.getByRole("textbox", { name: "Message" }).fill(text);
+    await page.getByRole("button", { name: "Start conversation" }).click();
+    const ticket = await desk.ticketFor(customer);
+    await expect(page).toHaveURL(new RegExp(`/tickets/${ticket.id}$`));
+    expect(ticket.channel_number).toBe(extra);
+    await expect(page.getByRole("log", { name: "Messages" }).getByText(text)).toBeVisible();
+    const sent = await desk.waitForSent((sms) => sms.to === customer && sms.body === text, "the new conversation's text");
+    expect(sent.from).toBe(extra);
+
+    // The picker only offers our numbers, so a refusal needs the list to change under it: the agent chooses the
+    // added number, an admin takes it away, and the server refuses it with a sentence the agent can read.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New conversation" }).click();
+    await from.selectOption({ label: displayNumber(extra) });
+    await page.getByRole("textbox", { name: "To" }).fill(stranger);
+    await page.getByRole("textbox", { name: "Message" }).fill("Hello from a number that is no longer ours.");
+    await desk.api("PUT", "/api/settings", { sender_numbers: listedBefore });
+    await page.getByRole("button", { name: "Start conversation" }).click();
+    await expect(page.getByRole("alert")).toContainText(`${extra} is not one of our numbers`);
+    await expect(page).toHaveURL(/\/new$/);
+    await page.waitForTimeout(500);
+    expect((await desk.sent()).some((sms) => sms.to === stranger)).toBe(false);
+  } finally {
+    await desk.api("PUT", "/api/settings", { sender_numbers: listedBefore });
+  }
 });

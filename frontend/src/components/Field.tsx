@@ -44,16 +44,19 @@ export function TextAreaField({
 
 export function SelectField({
   label,
+  hint,
   children,
   ...select
-}: { label: string; children: ReactNode } & SelectHTMLAttributes<HTMLSelectElement>) {
+}: { label: string; hint?: ReactNode; children: ReactNode } & SelectHTMLAttributes<HTMLSelectElement>) {
   const id = useId();
+  const hintId = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} {...select}>
+      <select id={id} aria-describedby={hint ? hintId : undefined} {...select}>
         {children}
       </select>
+      <Hint id={hintId} hint={hint} />
     </div>
   );
 }

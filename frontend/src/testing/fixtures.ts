@@ -77,6 +77,12 @@ export function message(overrides: Partial<Schemas["MessageView"]> = {}): Schema
   };
 }
 
+/** Our numbers (GET /api/numbers): the default sender first. */
+export const numbers: Schemas["NumberOfOurs"][] = [
+  { number: "+14155550100", display: "+1 415-555-0100", default: true },
+  { number: "+14155550199", display: "+1 415-555-0199", default: false },
+];
+
 export const counts: Schemas["TicketCounts"] = { mine: 2, unassigned: 5, open: 9, pending: 1, unread_mine: 0 };
 
 export function settings(overrides: Partial<Schemas["AppSettings"]> = {}): Schemas["AppSettings"] {

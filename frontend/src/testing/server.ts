@@ -16,6 +16,7 @@ export const defaultHandlers = [
   http.get("/api/team", () => HttpResponse.json(fixtures.team)),
   http.get("/api/tickets/counts", () => HttpResponse.json(fixtures.counts)),
   http.get("/api/tickets", () => HttpResponse.json<Schemas["TicketList"]>({ tickets: [], next_cursor: null })),
+  http.get("/api/numbers", () => HttpResponse.json(fixtures.numbers)),
   http.get("/api/canned-replies", () => HttpResponse.json<Schemas["CannedReplyView"][]>([])),
   http.post("/api/tickets/:id/read", () => new HttpResponse(null, { status: 204 })),
   http.post("/api/sms/segments", async ({ request }) => {

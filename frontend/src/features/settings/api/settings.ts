@@ -1,5 +1,6 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../../../lib/api-client";
+import { numbersQuery } from "../../numbers/api/numbers";
 
 export type AppSettings = Schemas["AppSettings"];
 export type SettingsUpdate = Schemas["SettingsUpdate"];
@@ -21,6 +22,8 @@ export function useSaveSettings() {
     mutationFn: (update: SettingsUpdate) => unwrap(api.PUT("/api/settings", { body: update })),
     onSuccess: (settings) => {
       queryClient.setQueryData(settingsQuery.queryKey, settings);
+      // The default sender and `sender_numbers` are among our numbers: the pickers list them.
+      return queryClient.invalidateQueries({ queryKey: numbersQuery.queryKey });
     },
   });
 }

@@ -11,6 +11,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
   const [autoClose, setAutoClose] = useState(settings.auto_close_after_hours != null);
   const [autoCloseHours, setAutoCloseHours] = useState(String(settings.auto_close_after_hours ?? 72));
   const [sender, setSender] = useState(settings.default_sender_number ?? "");
+  const [senderNumbers, setSenderNumbers] = useState(settings.sender_numbers.join("\n"));
   const [twilio, setTwilio] = useState(settings.twilio_verify_signatures);
   const [messagebird, setMessagebird] = useState(settings.messagebird_verify_signatures);
   const [simulator, setSimulator] = useState(settings.sms_simulator_enabled);
@@ -31,12 +32,19 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
             confirmation_template: template,
             auto_close_after_hours: autoClose ? Number(autoCloseHours) : null,
             default_sender_number: sender.trim() || null,
+            sender_numbers: senderNumbers
+              .split(/[\n,]/)
+              .map((line) => line.trim())
+              .filter((line) => line !== ""),
             twilio_verify_signatures: twilio,
             messagebird_verify_signatures: messagebird,
             sms_simulator_enabled: simulator,
           },
           {
-            onSuccess: () => {
+            onSuccess: (saved) => {
+              // As the server stored them: E.164, each once.
+              setSender(saved.default_sender_number ?? "");
+              setSenderNumbers(saved.sender_numbers.join("\n"));
               setSaved(true);
             },
           },
@@ -54,13 +62,25 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
           hint="The automatic reply to a new ticket. Must contain {ticket_id}; may contain {business_name}."
           onChange={(event) => { setTemplate(event.target.value); }}
         />
+      </fieldset>
+      <fieldset>
+        <legend>Our numbers</legend>
         <TextField
           label="Default sender number"
           type="tel"
           value={sender}
           placeholder="+14155550100"
-          hint="Our number that new conversations go out from. Leave empty for none."
+          hint="Our number that new conversations go out from unless the agent picks another. Leave empty for none."
           onChange={(event) => { setSender(event.target.value); }}
+        />
+        <TextAreaField
+          label="More numbers to send from"
+          rows={3}
+          value={senderNumbers}
+          placeholder="+14155550199"
+          spellCheck={false}
+          hint="One per line, with the country code. Agents may also send from the gateway's configured number and from the numbers customers have texted."
+          onChange={(event) => { setSenderNumbers(event.target.value); }}
         />
       </fieldset>
       <fieldset>
