@@ -6,7 +6,7 @@ import { renderApp } from "../../../testing/render";
 import { HttpResponse, errorResponse, http, recordRequests, server } from "../../../testing/server";
 
 const UNKNOWN_SENDER =
-  "+14155550188 is not one of our numbers. Send from a number in GET /api/numbers; an admin can add one to sender_numbers in the settings.";
+  "+14155550188 is not one of our numbers. Choose one of ours (GET /api/numbers), or ask an admin to add it under Settings → Our numbers.";
 
 describe("new conversation", () => {
   it("texts a new number from the default sender and opens its ticket", async () => {
