@@ -133,7 +133,7 @@ impl Application {
                             .url("/api/openapi.json", document.clone())
                             .config(Config::default().validator_url("none")),
                     )
-                        .route("/api/docs", web::get().to(docs_redirect))
+                    .route("/api/docs", web::get().to(docs_redirect))
                 })
                 .configure(api::configure)
                 .into_app()
