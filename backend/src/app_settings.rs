@@ -78,12 +78,6 @@ impl RuntimeSettings {
         self.confirmation_template.render(ticket_id, &self.business_name)
     }
 
-    /// The confirmation for a ticket whose id is not known yet, split where the id goes (see
-    /// [`ConfirmationTemplate::render_around_ticket_id`]).
-    pub fn confirmation_around_ticket_id(&self) -> Vec<String> {
-        self.confirmation_template.render_around_ticket_id(&self.business_name)
-    }
-
     pub fn view(&self) -> AppSettings {
         AppSettings {
             business_name: self.business_name.clone(),

@@ -107,8 +107,10 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: DatabaseUrl,
-    /// Connections in the read pool. Writes go through one dedicated writer connection.
+    /// Connections in the read pool.
     pub pool_size: u32,
+    /// PostgreSQL: connections writes run on, each write a transaction of its own (SQLite has one writer).
+    pub writers: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +237,7 @@ impl Settings {
         let database = DatabaseSettings {
             url: env.parse("DATABASE_URL", "sqlite://smsdesk.db", DatabaseUrl::parse)?,
             pool_size: env.parse("DATABASE_POOL_SIZE", "16", parse_pool_size)?,
+            writers: env.parse("DATABASE_WRITERS", "8", parse_pool_size)?,
         };
         let bind_addr: SocketAddr = env.parse("BIND_ADDR", "127.0.0.1:8080", |raw| {
             raw.parse().map_err(|_| "expected host:port, e.g. 127.0.0.1:8080".to_owned())
@@ -409,6 +412,7 @@ mod tests {
             (&[("CONFIRMATION_TEMPLATE", "Thanks!")], "CONFIRMATION_TEMPLATE"),
             (&[("TWILIO_PHONE_NUMBER", "12")], "TWILIO_PHONE_NUMBER"),
             (&[("DATABASE_POOL_SIZE", "0")], "DATABASE_POOL_SIZE"),
+            (&[("DATABASE_WRITERS", "none")], "DATABASE_WRITERS"),
             (&[("TWILIO_API_BASE", "not a url")], "TWILIO_API_BASE"),
             (&[("TRUSTED_PROXIES", "10.0.0.0/8, nginx")], "TRUSTED_PROXIES"),
             (&[("REQUEST_BODY_TIMEOUT", "0")], "REQUEST_BODY_TIMEOUT"),

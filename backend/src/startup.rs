@@ -17,6 +17,7 @@ use crate::accounts::{PasswordWork, forget_quiet_counts};
 use crate::api::{self, ApiDoc};
 use crate::app_settings::{REFRESH_INTERVAL, SettingsCache};
 use crate::config::Settings;
+use crate::db::index_new_messages;
 use crate::db::{Database, StoreError};
 use crate::delivery::{DeliveryWorker, OutboxSignal};
 use crate::domain::PhoneNumber;
@@ -25,7 +26,7 @@ use crate::frontend::Frontend;
 use crate::gateways::SmsGateway;
 use crate::middleware::{BodyDeadline, SecurityHeaders};
 use crate::state::AppState;
-use crate::tickets::{close_inactive_tickets, index_new_messages};
+use crate::tickets::close_inactive_tickets;
 use crate::webhooks::messagebird_signature::MessageBirdSignature;
 use crate::webhooks::twilio_signature::TwilioSignature;
 

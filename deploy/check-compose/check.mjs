@@ -34,6 +34,7 @@ const defaultComposePath = join(repoRoot, 'docker-compose.yml');
 export const CONFIG_RS_VARS = [
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
+  'DATABASE_WRITERS',
   'BIND_ADDR',
   'PUBLIC_URL',
   'TWILIO_AUTH_TOKEN',

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::{
     AssigneeFilter, Draft, MessageCursor, MessageFilter, MessageView, Ticket, TicketChange, TicketCounts, TicketCursor,
-    TicketFilter, find_ticket, list_stamp, list_tickets as load_tickets, thread, thread_stamp,
+    TicketFilter, find_ticket, list_stamp, list_tickets as load_tickets, thread, thread_stamp, ticket_exists,
 };
 
 const DEFAULT_PAGE: i64 = 50;
@@ -286,14 +286,7 @@ pub async fn list_messages(
     let fresh = state
         .db
         .read(move |conn| -> Result<_, StoreError> {
-            let exists: bool = diesel::RunQueryDsl::get_result(
-                diesel::select(diesel::dsl::exists(diesel::QueryDsl::find(
-                    crate::db::schema::tickets::table,
-                    ticket_id,
-                ))),
-                conn,
-            )?;
-            if !exists {
+            if !ticket_exists(conn, ticket_id)? {
                 return Ok(None);
             }
             let stamp = thread_stamp(conn, ticket_id)?;

@@ -1,14 +1,22 @@
-//! Storage: one connection type over SQLite and PostgreSQL, a read pool, and a write path.
+//! Storage: one connection type over SQLite and PostgreSQL, a read pool, and a write path per backend.
 //!
-//! Reads borrow a pooled connection on the blocking thread pool. Writes go through [`Database::write`]:
-//! they funnel into one writer thread per process that commits them in groups (see [`writer`]), because
-//! one durable log flush per group, not per write, is what lets one machine take thousands of webhooks a
-//! second (and SQLite has a single writer anyway).
+//! Reads borrow a pooled connection on the blocking thread pool. Writes go through [`Database::write`]. On
+//! SQLite they funnel into one writer thread that commits them in groups ([`sqlite::writer`]): SQLite has a
+//! single writer anyway, and one durable log flush per group, not per write, is what lets one machine take
+//! thousands of webhooks a second. On PostgreSQL each runs in a short transaction of its own on one of a few
+//! writer connections ([`postgres::writer`]), and PostgreSQL settles concurrency between them and between
+//! replicas.
 
+mod outbox;
+mod postgres;
+pub mod queue;
 pub mod schema;
 #[cfg(test)]
 pub(crate) mod scratch;
-mod writer;
+mod sqlite;
+mod tickets;
+
+pub use sqlite::search_index::index_new_messages;
 
 use std::time::Duration;
 
@@ -202,11 +210,29 @@ pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// The error of a write that may run more than once ([`Database::write_replayable`]): whether it only says
+/// that PostgreSQL failed the transaction to break a deadlock or a serialization conflict, so that the same
+/// write run again succeeds.
+pub trait WriteError: From<StoreError> + From<diesel::result::Error> + Send + 'static {
+    fn is_transient(&self) -> bool;
+}
+
+impl WriteError for StoreError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Query(e) if postgres::writer::is_transient(e))
+    }
+}
+
+#[derive(Clone)]
+enum Writes {
+    Sqlite(sqlite::writer::GroupWriter),
+    Postgres(postgres::writer::PostgresWriters),
+}
+
 #[derive(Clone)]
 pub struct Database {
     pool: DbPool,
-    writer: writer::GroupWriter,
-    postgres: bool,
+    writes: Writes,
 }
 
 impl Database {
@@ -218,8 +244,8 @@ impl Database {
                 let mut conn = diesel::PgConnection::establish(url)?;
                 migrate_postgres(&mut conn)?;
                 let pool = build_pool(url, settings.pool_size, None)?;
-                let writer = writer::GroupWriter::start_postgres(build_pool(url, 1, None)?)?;
-                Ok(Self { pool, writer, postgres: true })
+                let writes = Writes::Postgres(postgres::writer::PostgresWriters::connect(url, settings.writers)?);
+                Ok(Self { pool, writes })
             }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy().into_owned();
@@ -240,14 +266,14 @@ impl Database {
                 conn.batch_execute("PRAGMA cache_size = -4096;")?;
                 let checkpointer = diesel::SqliteConnection::establish(&path)?;
                 let pool = build_pool(&path, settings.pool_size, Some(SqlitePragmas))?;
-                let writer = writer::GroupWriter::start_sqlite(conn, checkpointer)?;
-                Ok(Self { pool, writer, postgres: false })
+                let writes = Writes::Sqlite(sqlite::writer::GroupWriter::start(conn, checkpointer)?);
+                Ok(Self { pool, writes })
             }
         }
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.postgres
+        matches!(self.writes, Writes::Postgres(_))
     }
 
     /// Runs read-only queries on a pooled connection.
@@ -266,28 +292,35 @@ impl Database {
     }
 
     /// Runs `change` in a transaction and returns once it is durably committed. If `change` returns an
-    /// error, everything it wrote is rolled back and the error is returned. The transaction is shared with
-    /// other writes of the same group: each runs in its own savepoint, one after the other.
+    /// error, everything it wrote is rolled back and the error is returned. On SQLite the transaction is
+    /// shared with the other writes of a group, each in its own savepoint; on PostgreSQL it is its own.
     pub async fn write<T, E, F>(&self, change: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
     {
-        self.writer.submit(change).await
+        match &self.writes {
+            Writes::Sqlite(writer) => writer.submit(change).await,
+            Writes::Postgres(writers) => writers.write(change).await,
+        }
     }
 
     /// As [`Database::write`], for a change that may run more than once: it only reads and writes through
-    /// the connection, and only its last run counts. The writer spares such changes a savepoint each (a
-    /// round trip on PostgreSQL) and, in the rare case one of them fails, rolls their group back and runs
-    /// it again with savepoints. For the hot paths: inbound texts and the outbox's bookkeeping.
+    /// the connection, and only its last run counts. SQLite's writer spares such changes a savepoint each
+    /// and, in the rare case one of them fails, rolls their group back and runs it again with savepoints;
+    /// on PostgreSQL such a change is run again when PostgreSQL failed it only to break a deadlock. For the
+    /// hot paths: inbound texts and the outbox's bookkeeping.
     pub async fn write_replayable<T, E, F>(&self, change: F) -> Result<T, E>
     where
         F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
-        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+        E: WriteError,
     {
-        self.writer.submit_replayable(change).await
+        match &self.writes {
+            Writes::Sqlite(writer) => writer.submit_replayable(change).await,
+            Writes::Postgres(writers) => writers.write_replayable(change).await,
+        }
     }
 
     /// `SELECT 1` on a pooled connection: is the database reachable?

@@ -17,11 +17,19 @@ pub struct Scratch {
 
 impl Scratch {
     pub async fn all() -> Vec<Scratch> {
-        let mut all = vec![Self::open(None).await];
-        if let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) {
-            all.push(Self::open(Some(admin)).await);
-        }
+        let mut all = vec![Self::sqlite().await];
+        all.extend(Self::postgres().await);
         all
+    }
+
+    pub async fn sqlite() -> Scratch {
+        Self::open(None).await
+    }
+
+    /// `None` without `TEST_DATABASE_URL`.
+    pub async fn postgres() -> Option<Scratch> {
+        let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty())?;
+        Some(Self::open(Some(admin)).await)
     }
 
     async fn open(postgres_admin: Option<String>) -> Scratch {
@@ -37,7 +45,7 @@ impl Scratch {
                 (DatabaseUrl::Postgres(url.to_string()), Some((admin, name)))
             }
         };
-        let db = Database::connect(&DatabaseSettings { url, pool_size: 2 }).unwrap();
+        let db = Database::connect(&DatabaseSettings { url, pool_size: 2, writers: 4 }).unwrap();
         db.write(|conn| {
             diesel::sql_query("CREATE TABLE scratch (n INTEGER NOT NULL CHECK (n >= 0))")
                 .execute(conn)

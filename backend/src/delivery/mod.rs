@@ -9,6 +9,7 @@
 //! one transaction (and on PostgreSQL one commit flush) per message.
 
 mod outbox;
+pub mod store;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

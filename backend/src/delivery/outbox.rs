@@ -1,17 +1,17 @@
-//! The outbox's storage side: claim due messages, record each attempt, apply delivery reports.
+//! The outbox's rules: claim due messages, decide what each attempt's outcome means for its message, apply
+//! delivery reports. Storage is [`OutboxStore`].
 
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use diesel::QueryResult;
 use rand::Rng;
 
+use super::store::{GatewayId, OutboxStore, StatusChange};
 use crate::config::DeliverySettings;
-use crate::db::schema::{delivery_events, messages, opt_outs, outbox, tickets};
-use crate::db::{AnyConnection, now};
-use crate::domain::{DeliveryStatus, MessageId, PhoneNumber, Provider};
+use crate::db::now;
+use crate::domain::{DeliveryStatus, MessageId, Provider};
 use crate::gateways::{Accepted, OutgoingSms, SendError};
-use crate::on_backend;
 
 /// Our own code for a message we stopped sending because the customer had opted out in the meantime.
 pub const OPTED_OUT_CODE: &str = "recipient_opted_out";
@@ -28,57 +28,11 @@ pub struct ClaimedMessage {
     pub opted_out: bool,
 }
 
-/// Takes up to `limit` due messages and hides them from other workers until `lease` has passed. On
-/// PostgreSQL, `SKIP LOCKED` lets several server processes claim at once without taking the same row.
-pub fn claim_due(conn: &mut AnyConnection, limit: i64, lease: Duration) -> QueryResult<Vec<ClaimedMessage>> {
+/// Takes up to `limit` due messages and hides them from other workers until `lease` has passed.
+pub fn claim_due(store: &mut impl OutboxStore, limit: i64, lease: Duration) -> QueryResult<Vec<ClaimedMessage>> {
     let now = now();
     let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
-    let due = outbox::table
-        .filter(outbox::next_attempt_at.le(now))
-        .order(outbox::next_attempt_at.asc())
-        .select(outbox::message_id)
-        .limit(limit);
-    // The row locks last until our transaction commits the new lease; other workers skip those rows.
-    let ids: Vec<MessageId> = match conn {
-        AnyConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg)?,
-        AnyConnection::Sqlite(sqlite) => due.load(sqlite)?,
-    };
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let claimed: Vec<(MessageId, i32)> = diesel::update(outbox::table.filter(outbox::message_id.eq_any(&ids)))
-        .set((outbox::next_attempt_at.eq(lease_until), outbox::attempts.eq(outbox::attempts + 1)))
-        .returning((outbox::message_id, outbox::attempts))
-        .get_results(conn)?;
-    let details: Vec<(MessageId, String, String, String, bool)> = messages::table
-        .inner_join(tickets::table)
-        .filter(messages::id.eq_any(&ids))
-        .select((
-            messages::id,
-            messages::body,
-            tickets::customer_number,
-            tickets::channel_number,
-            diesel::dsl::exists(
-                opt_outs::table
-                    .filter(opt_outs::customer_number.eq(tickets::customer_number))
-                    .filter(opt_outs::channel_number.eq(tickets::channel_number)),
-            ),
-        ))
-        .order(messages::id.asc())
-        .load(conn)?;
-    Ok(details
-        .into_iter()
-        .map(|(message_id, body, customer, channel, opted_out)| ClaimedMessage {
-            sms: OutgoingSms {
-                message_id,
-                from: PhoneNumber::from_stored(channel),
-                to: PhoneNumber::from_stored(customer),
-                body,
-            },
-            attempt: claimed.iter().find(|(id, _)| *id == message_id).map_or(1, |(_, n)| *n),
-            opted_out,
-        })
-        .collect())
+    store.claim_due(limit, now, lease_until)
 }
 
 /// The outcome of one delivery attempt.
@@ -95,24 +49,22 @@ pub enum Attempt {
 /// marked failed. What can be done for the whole batch at once (leaving the outbox, looking for reports
 /// that arrived early) is one statement, not one per message.
 pub fn record_attempts(
-    conn: &mut AnyConnection,
+    store: &mut impl OutboxStore,
     outcomes: &[(ClaimedMessage, Attempt)],
     settings: &DeliverySettings,
 ) -> QueryResult<()> {
     let mut finished = Vec::with_capacity(outcomes.len());
     let mut accepted = Vec::new();
     for (claimed, attempt) in outcomes {
-        if record_attempt(conn, claimed, attempt, settings)? == Next::LeaveOutbox {
+        if record_attempt(store, claimed, attempt, settings)? == Next::LeaveOutbox {
             finished.push(claimed.sms.message_id);
         }
         if let Attempt::Sent(sent) = attempt {
             accepted.push((claimed.sms.message_id, sent));
         }
     }
-    if !finished.is_empty() {
-        diesel::delete(outbox::table.filter(outbox::message_id.eq_any(&finished))).execute(conn)?;
-    }
-    apply_early_reports(conn, &accepted)
+    store.leave_outbox(&finished)?;
+    apply_early_reports(store, &accepted)
 }
 
 /// What happens to a message in the outbox after an attempt.
@@ -123,47 +75,56 @@ enum Next {
 }
 
 fn record_attempt(
-    conn: &mut AnyConnection,
+    store: &mut impl OutboxStore,
     claimed: &ClaimedMessage,
     attempt: &Attempt,
     settings: &DeliverySettings,
 ) -> QueryResult<Next> {
     let id = claimed.sms.message_id;
+    let at = now();
     match attempt {
         Attempt::Sent(accepted) => {
-            let gateway_id = (
-                messages::provider.eq(accepted.provider),
-                messages::provider_message_id.eq(&accepted.provider_message_id),
-            );
+            let gateway_id = GatewayId { provider: accepted.provider, id: &accepted.provider_message_id };
             // Usually one statement: the gateway's id and the status move on together.
-            if advance_status(conn, id, accepted.status, None, None, Some(gateway_id))? == 0 {
+            let change = StatusChange { status: accepted.status, error_code: None, error_message: None, at };
+            if !advance_status(store, id, change, Some(gateway_id))? {
                 // The status is already further along: only the gateway's id is new.
-                diesel::update(messages::table.find(id))
-                    .set((gateway_id, messages::updated_at.eq(now())))
-                    .execute(conn)?;
+                store.set_gateway_id(id, gateway_id, at)?;
             }
         }
         Attempt::Failed(SendError::Refused { code, message }) => {
             if code == TWILIO_OPTED_OUT_CODE {
                 // Twilio knows of a STOP we never saw (e.g. sent before smsdesk): remember it.
-                record_opt_out(conn, &claimed.sms)?;
+                store.record_opt_out(&claimed.sms.to, &claimed.sms.from, at)?;
             }
-            advance_status(conn, id, DeliveryStatus::Failed, Some(code), Some(message), None)?;
+            let change = StatusChange {
+                status: DeliveryStatus::Failed,
+                error_code: Some(code),
+                error_message: Some(message),
+                at,
+            };
+            advance_status(store, id, change, None)?;
         }
         Attempt::SkippedOptedOut => {
             let why = "The customer opted out (STOP) before this message was sent.";
-            advance_status(conn, id, DeliveryStatus::Failed, Some(OPTED_OUT_CODE), Some(why), None)?;
+            let change = StatusChange {
+                status: DeliveryStatus::Failed,
+                error_code: Some(OPTED_OUT_CODE),
+                error_message: Some(why),
+                at,
+            };
+            advance_status(store, id, change, None)?;
         }
         Attempt::Failed(SendError::Temporary { message, retry_after }) => {
             if claimed.attempt >= settings.max_attempts as i32 {
                 let why = format!("Gave up after {} attempts: {message}", claimed.attempt);
-                advance_status(conn, id, DeliveryStatus::Failed, None, Some(&why), None)?;
+                let change =
+                    StatusChange { status: DeliveryStatus::Failed, error_code: None, error_message: Some(&why), at };
+                advance_status(store, id, change, None)?;
                 return Ok(Next::LeaveOutbox);
             }
             let wait = backoff(claimed.attempt, settings).max(retry_after.unwrap_or_default());
-            diesel::update(outbox::table.find(id))
-                .set((outbox::next_attempt_at.eq(later(wait)), outbox::last_error.eq(message)))
-                .execute(conn)?;
+            store.reschedule(id, later(wait), message)?;
             return Ok(Next::TryAgain);
         }
     }
@@ -180,99 +141,55 @@ pub struct DeliveryReport {
 }
 
 /// Stores the report and applies it to its message if we already know which message it is about.
-pub fn record_delivery_report(conn: &mut AnyConnection, report: &DeliveryReport) -> QueryResult<()> {
-    diesel::insert_into(delivery_events::table)
-        .values((
-            delivery_events::provider.eq(report.provider),
-            delivery_events::provider_message_id.eq(&report.provider_message_id),
-            delivery_events::status.eq(report.status),
-            delivery_events::error_code.eq(&report.error_code),
-            delivery_events::received_at.eq(now()),
-        ))
-        .execute(conn)?;
-    let message: Option<MessageId> = messages::table
-        .filter(messages::provider.eq(report.provider))
-        .filter(messages::provider_message_id.eq(&report.provider_message_id))
-        .select(messages::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = message {
-        let description = report.error_code.as_deref().and_then(|code| describe_error(report.provider, code));
-        advance_status(conn, id, report.status, report.error_code.as_deref(), description, None)?;
+pub fn record_delivery_report(store: &mut impl OutboxStore, report: &DeliveryReport) -> QueryResult<()> {
+    let at = now();
+    store.store_report(report, at)?;
+    let gateway_id = GatewayId { provider: report.provider, id: &report.provider_message_id };
+    if let Some(id) = store.message_with_gateway_id(gateway_id)? {
+        apply_report(store, id, report.provider, report.status, report.error_code.as_deref(), at)?;
     }
     Ok(())
 }
 
-/// The gateway's id for a message: `(provider, provider_message_id)`.
-type GatewayId<'a> =
-    (diesel::dsl::Eq<messages::provider, Provider>, diesel::dsl::Eq<messages::provider_message_id, &'a String>);
-
-/// Moves a message's delivery status forward, never back: a late or repeated report changes nothing.
-/// Also stores the gateway's id for the message if given. Returns the number of messages changed.
-fn advance_status(
-    conn: &mut AnyConnection,
+/// A reported status for a message, with the gateway's error code in plain words where we know it.
+fn apply_report(
+    store: &mut impl OutboxStore,
     id: MessageId,
+    provider: Provider,
     status: DeliveryStatus,
     error_code: Option<&str>,
-    error_message: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let error_message = error_code.and_then(|code| describe_error(provider, code));
+    advance_status(store, id, StatusChange { status, error_code, error_message, at }, None)
+}
+
+/// Moves a message's delivery status forward, never back: a late or repeated report changes nothing.
+/// Returns whether it moved.
+fn advance_status(
+    store: &mut impl OutboxStore,
+    id: MessageId,
+    change: StatusChange<'_>,
     gateway_id: Option<GatewayId<'_>>,
-) -> QueryResult<usize> {
-    let target = messages::table.find(id).filter(messages::delivery_status.eq_any(status.earlier_states()));
-    let change = (
-        messages::delivery_status.eq(status),
-        messages::error_code.eq(error_code),
-        messages::error_message.eq(error_message),
-        messages::updated_at.eq(now()),
-    );
-    match gateway_id {
-        Some(gateway_id) => diesel::update(target).set((change, gateway_id)).execute(conn),
-        None => diesel::update(target).set(change).execute(conn),
-    }
+) -> QueryResult<bool> {
+    store.move_status(id, &change.status.earlier_states(), change, gateway_id)
 }
 
 /// Applies delivery reports that arrived before we knew the gateway's id of the message they are about,
 /// for a batch of messages the gateway just accepted: one query for the batch, which usually finds nothing.
-fn apply_early_reports(conn: &mut AnyConnection, accepted: &[(MessageId, &Accepted)]) -> QueryResult<()> {
-    if accepted.is_empty() {
-        return Ok(());
-    }
-    let gateway_ids: Vec<&str> = accepted.iter().map(|(_, sent)| sent.provider_message_id.as_str()).collect();
-    let mut providers: Vec<Provider> = Vec::new();
-    for (_, sent) in accepted {
-        if !providers.contains(&sent.provider) {
-            providers.push(sent.provider);
-        }
-    }
-    let reports: Vec<(Provider, String, DeliveryStatus, Option<String>)> = delivery_events::table
-        .filter(delivery_events::provider.eq_any(&providers))
-        .filter(delivery_events::provider_message_id.eq_any(&gateway_ids))
-        .select((
-            delivery_events::provider,
-            delivery_events::provider_message_id,
-            delivery_events::status,
-            delivery_events::error_code,
-        ))
-        .order(delivery_events::id.asc())
-        .load(conn)?;
-    for (provider, gateway_id, status, code) in reports {
-        let message =
-            accepted.iter().find(|(_, sent)| sent.provider == provider && sent.provider_message_id == gateway_id);
+fn apply_early_reports(store: &mut impl OutboxStore, accepted: &[(MessageId, &Accepted)]) -> QueryResult<()> {
+    let gateway_ids: Vec<GatewayId<'_>> =
+        accepted.iter().map(|(_, sent)| GatewayId { provider: sent.provider, id: &sent.provider_message_id }).collect();
+    let at = now();
+    for report in store.reports_about(&gateway_ids)? {
+        let message = accepted.iter().find(|(_, sent)| {
+            sent.provider == report.provider && sent.provider_message_id == report.gateway_message_id
+        });
         if let Some((id, _)) = message {
-            let description = code.as_deref().and_then(|c| describe_error(provider, c));
-            advance_status(conn, *id, status, code.as_deref(), description, None)?;
+            apply_report(store, *id, report.provider, report.status, report.error_code.as_deref(), at)?;
         }
     }
     Ok(())
-}
-
-fn record_opt_out(conn: &mut AnyConnection, sms: &OutgoingSms) -> QueryResult<()> {
-    let row = (
-        opt_outs::customer_number.eq(sms.to.as_str()),
-        opt_outs::channel_number.eq(sms.from.as_str()),
-        opt_outs::created_at.eq(now()),
-    );
-    on_backend!(conn, |c| diesel::insert_into(opt_outs::table).values(row).on_conflict_do_nothing().execute(c))
-        .map(drop)
 }
 
 /// Wait before the next attempt: base × 2^(attempt−1), capped, with ±20 % jitter so retries of many

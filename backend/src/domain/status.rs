@@ -120,8 +120,8 @@ impl DeliveryStatus {
 
     /// The states a message may move *from* to reach `self`: only strictly earlier ones, so a late or
     /// repeated report can never move a message back, and a final state is never replaced.
-    pub fn earlier_states(self) -> Vec<&'static str> {
-        Self::ALL.iter().filter(|s| s.rank() < self.rank()).map(|s| s.as_str()).collect()
+    pub fn earlier_states(self) -> Vec<Self> {
+        Self::ALL.iter().copied().filter(|s| s.rank() < self.rank()).collect()
     }
 
     /// Twilio's `MessageStatus` / `status`; `None` for states that say nothing about an outgoing message.
@@ -176,8 +176,9 @@ mod tests {
     #[test]
     fn delivery_status_only_moves_forward() {
         assert!(DeliveryStatus::Queued.earlier_states().is_empty());
-        assert_eq!(DeliveryStatus::Sent.earlier_states(), ["queued", "sending"]);
-        assert_eq!(DeliveryStatus::Delivered.earlier_states(), ["queued", "sending", "sent"]);
+        assert_eq!(DeliveryStatus::Sent.earlier_states(), [DeliveryStatus::Queued, DeliveryStatus::Sending]);
+        use DeliveryStatus::{Delivered, Queued, Sending, Sent};
+        assert_eq!(Delivered.earlier_states(), [Queued, Sending, Sent]);
         assert_eq!(DeliveryStatus::Failed.earlier_states(), DeliveryStatus::Delivered.earlier_states());
     }
 

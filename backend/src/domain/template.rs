@@ -43,15 +43,6 @@ impl ConfirmationTemplate {
         self.0.replace(TICKET_ID, &ticket_id.to_string()).replace(BUSINESS_NAME, business_name)
     }
 
-    /// The confirmation with everything but the ticket id filled in, split where the id goes: joined with
-    /// the id, the text [`ConfirmationTemplate::render`] gives. For a statement that learns the new ticket's
-    /// id only as it runs (PostgreSQL's single-statement ingest joins the parts with it).
-    pub fn render_around_ticket_id(&self, business_name: &str) -> Vec<String> {
-        // Filling in each part alone is filling in the whole: a ticket id (digits) can never complete or
-        // break a `{business_name}`.
-        self.0.split(TICKET_ID).map(|part| part.replace(BUSINESS_NAME, business_name)).collect()
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -66,23 +57,6 @@ mod tests {
     fn renders_every_placeholder() {
         let t = ConfirmationTemplate::parse("{business_name}: ticket {ticket_id} (ref {ticket_id})").unwrap();
         assert_eq!(t.render(TicketId(42), "Acme"), "Acme: ticket 42 (ref 42)");
-    }
-
-    #[test]
-    fn the_parts_around_the_ticket_id_join_into_the_rendered_text() {
-        for raw in [
-            "{ticket_id}",
-            "Ticket {ticket_id}.",
-            "{business_name}: ticket {ticket_id} (ref {ticket_id}){ticket_id}",
-            "{business_{ticket_id}name} {business_name}",
-        ] {
-            let t = ConfirmationTemplate::parse(raw).unwrap();
-            for name in ["Acme", "{ticket_id} & {business_name}", ""] {
-                let parts = t.render_around_ticket_id(name);
-                assert_eq!(parts.join("1234567"), t.render(TicketId(1234567), name), "{raw} with {name}");
-                assert_eq!(parts.len(), raw.matches("{ticket_id}").count() + 1);
-            }
-        }
     }
 
     #[test]

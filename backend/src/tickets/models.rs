@@ -3,10 +3,8 @@ use diesel::prelude::*;
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
-use crate::db::schema::{contacts, messages, opt_outs, ticket_reads, tickets};
-use crate::domain::{
-    DeliveryStatus, Direction, Encoding, MessageId, PhoneNumber, TicketId, TicketStatus, UserId, count_segments,
-};
+use crate::db::schema::messages;
+use crate::domain::{DeliveryStatus, Direction, Encoding, MessageId, TicketId, TicketStatus, UserId, count_segments};
 use crate::json::{utc, utc_opt};
 
 /// A ticket as an agent sees it in the queue and the thread header.
@@ -60,97 +58,6 @@ pub struct LastMessage {
     pub direction: Direction,
     #[serde(serialize_with = "utc")]
     pub at: NaiveDateTime,
-}
-
-type OptedOut = diesel::dsl::exists<
-    diesel::dsl::Filter<
-        diesel::dsl::Filter<opt_outs::table, diesel::dsl::Eq<opt_outs::customer_number, tickets::customer_number>>,
-        diesel::dsl::Eq<opt_outs::channel_number, tickets::channel_number>,
-    >,
->;
-
-fn opted_out() -> OptedOut {
-    diesel::dsl::exists(
-        opt_outs::table
-            .filter(opt_outs::customer_number.eq(tickets::customer_number))
-            .filter(opt_outs::channel_number.eq(tickets::channel_number)),
-    )
-}
-
-/// One row of [`tickets_seen_by`], before it becomes a [`Ticket`].
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = tickets)]
-pub(crate) struct TicketRow {
-    id: TicketId,
-    customer_number: String,
-    channel_number: String,
-    status: TicketStatus,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    closed_at: Option<NaiveDateTime>,
-    contact_id: Option<i64>,
-    assignee_id: Option<UserId>,
-    message_count: i32,
-    last_message_preview: Option<String>,
-    last_message_direction: Option<Direction>,
-    last_message_at: Option<NaiveDateTime>,
-    last_inbound_message_id: Option<MessageId>,
-    #[diesel(select_expression = contacts::name.nullable())]
-    #[diesel(select_expression_type = diesel::dsl::Nullable<contacts::name>)]
-    contact_name: Option<String>,
-    #[diesel(select_expression = ticket_reads::last_read_message_id.nullable())]
-    #[diesel(select_expression_type = diesel::dsl::Nullable<ticket_reads::last_read_message_id>)]
-    last_read_message_id: Option<MessageId>,
-    #[diesel(select_expression = opted_out())]
-    #[diesel(select_expression_type = OptedOut)]
-    opted_out: bool,
-}
-
-impl TicketRow {
-    /// Where the row sits in the queue's newest-activity-first order (greater is newer).
-    pub(crate) fn position(&self) -> (NaiveDateTime, TicketId) {
-        (self.updated_at, self.id)
-    }
-}
-
-impl From<TicketRow> for Ticket {
-    fn from(row: TicketRow) -> Self {
-        let last_message = match (row.last_message_preview, row.last_message_direction, row.last_message_at) {
-            (Some(preview), Some(direction), Some(at)) => Some(LastMessage { preview, direction, at }),
-            _ => None,
-        };
-        let unread = match (row.last_inbound_message_id, row.last_read_message_id) {
-            (Some(latest), Some(read)) => latest > read,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        Self {
-            id: row.id,
-            customer_number_display: PhoneNumber::display(&row.customer_number),
-            customer_number: row.customer_number,
-            channel_number: row.channel_number,
-            status: row.status,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            closed_at: row.closed_at,
-            opted_out: row.opted_out,
-            assignee_id: row.assignee_id,
-            contact: row.contact_id.map(|id| ContactRef { id, name: row.contact_name }),
-            message_count: row.message_count,
-            last_message,
-            unread,
-        }
-    }
-}
-
-/// Tickets joined with what one agent needs to see them: the contact's name and their read marker.
-#[diesel::dsl::auto_type(no_type_alias)]
-pub(crate) fn tickets_seen_by(viewer: UserId) -> _ {
-    let own_reads: diesel::dsl::And<
-        diesel::dsl::Eq<ticket_reads::ticket_id, tickets::id>,
-        diesel::dsl::Eq<ticket_reads::user_id, UserId>,
-    > = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
-    tickets::table.left_join(contacts::table).left_join(ticket_reads::table.on(own_reads))
 }
 
 /// One entry of a ticket's thread: a customer text, a reply, an automatic confirmation or an internal note.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
-use super::queries::{TeamCounts, team_counts};
+use crate::db::queue::{TeamCounts, team_counts};
 use crate::db::{Database, StoreError};
 
 /// How stale the shared counts may be. Dashboards poll every 2 s, so a second is not seen as lag.
@@ -83,7 +83,7 @@ mod tests {
 
     fn database(dir: &tempfile::TempDir) -> Database {
         let url = DatabaseUrl::Sqlite(dir.path().join("counts.db"));
-        Database::connect(&DatabaseSettings { url, pool_size: 2 }).unwrap()
+        Database::connect(&DatabaseSettings { url, pool_size: 2, writers: 2 }).unwrap()
     }
 
     fn age(cache: &TeamCountsCache, by: Duration) {

@@ -174,6 +174,8 @@ pub fn base_env(database_url: &str, gateway_uri: &str) -> HashMap<String, String
     [
         ("DATABASE_URL", database_url),
         ("DATABASE_POOL_SIZE", "4"),
+        // Many servers share the test PostgreSQL (100 connections at most): a few connections each.
+        ("DATABASE_WRITERS", "2"),
         ("BIND_ADDR", "127.0.0.1:0"),
         ("PUBLIC_URL", PUBLIC_URL),
         ("SMS_GATEWAY", "twilio"),

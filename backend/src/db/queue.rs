@@ -7,11 +7,87 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::models::{TicketRow, tickets_seen_by};
-use super::{Message, Ticket, TicketIsOpenOrPending};
 use crate::db::schema::{contacts, messages, ticket_reads, tickets};
+use crate::db::tickets::{TicketIsOpenOrPending, TicketOptedOut, ticket_opted_out};
 use crate::db::{AnyConnection, LiteralLimit, MultiBackend};
-use crate::domain::{MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
+use crate::domain::{Direction, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
+use crate::tickets::{ContactRef, LastMessage, Message, Ticket};
+
+/// One row of [`tickets_seen_by`], before it becomes a [`Ticket`].
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+struct TicketRow {
+    id: TicketId,
+    customer_number: String,
+    channel_number: String,
+    status: TicketStatus,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    closed_at: Option<NaiveDateTime>,
+    contact_id: Option<i64>,
+    assignee_id: Option<UserId>,
+    message_count: i32,
+    last_message_preview: Option<String>,
+    last_message_direction: Option<Direction>,
+    last_message_at: Option<NaiveDateTime>,
+    last_inbound_message_id: Option<MessageId>,
+    #[diesel(select_expression = contacts::name.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<contacts::name>)]
+    contact_name: Option<String>,
+    #[diesel(select_expression = ticket_reads::last_read_message_id.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<ticket_reads::last_read_message_id>)]
+    last_read_message_id: Option<MessageId>,
+    #[diesel(select_expression = ticket_opted_out())]
+    #[diesel(select_expression_type = TicketOptedOut)]
+    opted_out: bool,
+}
+
+impl TicketRow {
+    /// Where the row sits in the queue's newest-activity-first order (greater is newer).
+    fn position(&self) -> (NaiveDateTime, TicketId) {
+        (self.updated_at, self.id)
+    }
+}
+
+impl From<TicketRow> for Ticket {
+    fn from(row: TicketRow) -> Self {
+        let last_message = match (row.last_message_preview, row.last_message_direction, row.last_message_at) {
+            (Some(preview), Some(direction), Some(at)) => Some(LastMessage { preview, direction, at }),
+            _ => None,
+        };
+        let unread = match (row.last_inbound_message_id, row.last_read_message_id) {
+            (Some(latest), Some(read)) => latest > read,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        Self {
+            id: row.id,
+            customer_number_display: PhoneNumber::display(&row.customer_number),
+            customer_number: row.customer_number,
+            channel_number: row.channel_number,
+            status: row.status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            closed_at: row.closed_at,
+            opted_out: row.opted_out,
+            assignee_id: row.assignee_id,
+            contact: row.contact_id.map(|id| ContactRef { id, name: row.contact_name }),
+            message_count: row.message_count,
+            last_message,
+            unread,
+        }
+    }
+}
+
+/// Tickets joined with what one agent needs to see them: the contact's name and their read marker.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn tickets_seen_by(viewer: UserId) -> _ {
+    let own_reads: diesel::dsl::And<
+        diesel::dsl::Eq<ticket_reads::ticket_id, tickets::id>,
+        diesel::dsl::Eq<ticket_reads::user_id, UserId>,
+    > = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
+    tickets::table.left_join(contacts::table).left_join(ticket_reads::table.on(own_reads))
+}
 
 /// Change cursors look this far back: PostgreSQL can make concurrent commits visible out of timestamp order,
 /// and clocks step. Clients merge what they receive by id, so seeing a change twice is harmless.
@@ -19,6 +95,10 @@ const CHANGE_OVERLAP: Duration = Duration::from_secs(2);
 
 fn overlap_before(at: NaiveDateTime) -> NaiveDateTime {
     at - chrono::Duration::from_std(CHANGE_OVERLAP).unwrap_or_default()
+}
+
+pub fn ticket_exists(conn: &mut AnyConnection, id: TicketId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(tickets::table.find(id))).get_result(conn)
 }
 
 pub fn find_ticket(conn: &mut AnyConnection, id: TicketId, viewer: UserId) -> QueryResult<Option<Ticket>> {

@@ -1,23 +1,15 @@
-//! Group commit.
+//! SQLite writes: group commit.
 //!
-//! Every commit waits for the log to reach the disk: SQLite's fsync with `synchronous = FULL`, PostgreSQL's
-//! WAL flush. Instead of each write paying for its own, one writer thread per process takes every job that
-//! is waiting, runs each inside its own savepoint (so one job's error rolls back only that job), commits
-//! them all at once, and only then tells each caller its result. Under load the groups grow by themselves;
-//! an idle server commits each job on its own.
+//! Every commit waits for the log to reach the disk (`synchronous = FULL`). Instead of each write paying for
+//! its own fsync, one writer thread takes every job that is waiting, runs each inside its own savepoint (so
+//! one job's error rolls back only that job), commits them all at once, and only then tells each caller its
+//! result. Under load the groups grow by themselves; an idle server commits each job on its own. SQLite
+//! allows one writer at a time anyway, so this thread owns the only writing connection.
 //!
-//! A savepoint costs a statement per job: a round trip on PostgreSQL, a sub-journal on SQLite. Most of the
-//! traffic (inbound texts, the outbox's bookkeeping) is changes that may safely run twice, so a group made
-//! only of those runs without savepoints; in the rare case one fails (a gateway's retry of a text already
-//! stored), the group is rolled back and run again with them, and the next group keeps them too.
-//!
-//! SQLite allows one writer at a time anyway, so its writer owns the only writing connection. On PostgreSQL
-//! the writer has a connection of its own (a one-connection pool, which replaces it if it breaks), so
-//! writes never queue behind reads for the shared pool. Each replica runs its own writer, and their groups
-//! take turns: a group starts by taking a transaction-level advisory lock. A group holds the row locks of
-//! all its jobs until it commits, so two groups running side by side could each wait for a row the other
-//! holds (two customers each texting both replicas at once); taking turns rules that deadlock out, where
-//! PostgreSQL would stall both for a second and then fail one of the texts.
+//! A savepoint costs a statement per job (a sub-journal). Most of the traffic (inbound texts, the outbox's
+//! bookkeeping) is changes that may safely run twice, so a group made only of those runs without savepoints;
+//! in the rare case one fails (a gateway's retry of a text already stored), the group is rolled back and run
+//! again with them, and the next group keeps them too.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -25,13 +17,10 @@ use std::time::{Duration, Instant};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{AnyConnection, DbPool, StoreError};
+use crate::db::{AnyConnection, StoreError};
 
-/// The most jobs SQLite commits together; bounds the time the first caller of a group waits.
-const MAX_SQLITE_GROUP: usize = 512;
-/// PostgreSQL keeps 64 subtransaction ids per transaction in shared memory; beyond that, every other
-/// session's visibility checks have to consult `pg_subtrans` until the group ends. Each job is one.
-const MAX_POSTGRES_GROUP: usize = 64;
+/// The most jobs committed together; bounds the time the first caller of a group waits.
+const MAX_GROUP: usize = 512;
 /// Jobs waiting beyond this many make callers wait for room (back-pressure instead of unbounded memory).
 const QUEUE_DEPTH: usize = 8192;
 
@@ -148,12 +137,8 @@ where
     if outcome.is_err() {
         conn.execute_native(RollbackToJob)?;
     }
-    // On PostgreSQL every statement is a round trip (~0.1 ms here, a tenth of a text's cost), so savepoints
-    // are left to nest until the group commits: the next job's savepoint shadows this one. In-process
-    // SQLite releases each, keeping its statement journal to one job.
-    if let AnyConnection::Sqlite(_) = conn {
-        conn.execute_native(ReleaseJob)?;
-    }
+    // Released at once, keeping the statement journal to one job.
+    conn.execute_native(ReleaseJob)?;
     outcome
 }
 
@@ -178,22 +163,12 @@ macro_rules! fixed_statement {
 fixed_statement!(SavepointJob, "SAVEPOINT writer_job");
 fixed_statement!(ReleaseJob, "RELEASE writer_job");
 fixed_statement!(RollbackToJob, "ROLLBACK TO writer_job");
-// "smsdesk" in ASCII, plus one: the migrations take the key itself.
-fixed_statement!(TakeWriterTurn, "SELECT pg_advisory_xact_lock(32489964694762348)");
 
 #[derive(Clone)]
-pub(super) struct GroupWriter {
+pub(in crate::db) struct GroupWriter {
     jobs: mpsc::Sender<Box<dyn Job>>,
-    /// SQLite only: dropped with the last writer handle, which stops the checkpoint thread.
-    _checkpoints: Option<std::sync::Arc<std::sync::mpsc::Sender<()>>>,
-}
-
-/// The connection the writer thread writes on.
-enum WriterConnection {
-    /// SQLite's only writing connection, for the life of the process.
-    Sqlite(AnyConnection),
-    /// A PostgreSQL pool of one, so a connection that broke is replaced for the next group.
-    Postgres(DbPool),
+    /// Dropped with the last writer handle, which stops the checkpoint thread.
+    _checkpoints: std::sync::Arc<std::sync::mpsc::Sender<()>>,
 }
 
 /// How often the checkpoint thread copies committed pages from the log into the database file. Often, so
@@ -202,27 +177,21 @@ enum WriterConnection {
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
 
 impl GroupWriter {
-    pub(super) fn start_sqlite(
+    pub(in crate::db) fn start(
         conn: diesel::SqliteConnection,
         checkpointer: diesel::SqliteConnection,
     ) -> Result<Self, StoreError> {
-        let jobs = spawn_writer("sqlite-writer", WriterConnection::Sqlite(AnyConnection::Sqlite(conn)))?;
+        let jobs = spawn_writer(AnyConnection::Sqlite(conn))?;
         let (stop, stopped) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpoint_until_stopped(checkpointer, stopped))
             .map_err(|_| StoreError::WriterStopped)?;
-        Ok(Self { jobs, _checkpoints: Some(std::sync::Arc::new(stop)) })
-    }
-
-    /// `pool` should hold one connection: the writer uses one at a time.
-    pub(super) fn start_postgres(pool: DbPool) -> Result<Self, StoreError> {
-        let jobs = spawn_writer("postgres-writer", WriterConnection::Postgres(pool))?;
-        Ok(Self { jobs, _checkpoints: None })
+        Ok(Self { jobs, _checkpoints: std::sync::Arc::new(stop) })
     }
 
     /// Queues a change to run once, in a savepoint of its own.
-    pub(super) async fn submit<T, E, F>(&self, change: F) -> Result<T, E>
+    pub(in crate::db) async fn submit<T, E, F>(&self, change: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -232,7 +201,7 @@ impl GroupWriter {
     }
 
     /// Queues a change that may run more than once (see [`Job::replayable`]).
-    pub(super) async fn submit_replayable<T, E, F>(&self, change: F) -> Result<T, E>
+    pub(in crate::db) async fn submit_replayable<T, E, F>(&self, change: F) -> Result<T, E>
     where
         F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -269,37 +238,27 @@ fn checkpoint_until_stopped(mut conn: diesel::SqliteConnection, stopped: std::sy
     }
 }
 
-fn spawn_writer(name: &str, conn: WriterConnection) -> Result<mpsc::Sender<Box<dyn Job>>, StoreError> {
+fn spawn_writer(conn: AnyConnection) -> Result<mpsc::Sender<Box<dyn Job>>, StoreError> {
     let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
     std::thread::Builder::new()
-        .name(name.into())
+        .name("sqlite-writer".into())
         .spawn(move || run(conn, queue))
         .map_err(|_| StoreError::WriterStopped)?;
     Ok(jobs)
 }
 
-fn run(mut conn: WriterConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
-    let max_group = match conn {
-        WriterConnection::Sqlite(_) => MAX_SQLITE_GROUP,
-        WriterConnection::Postgres(_) => MAX_POSTGRES_GROUP,
-    };
-    let mut group: Vec<Box<dyn Job>> = Vec::with_capacity(max_group);
+fn run(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut group: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_GROUP);
     let mut calm = true;
     while let Some(first) = queue.blocking_recv() {
         group.push(first);
-        while group.len() < max_group {
+        while group.len() < MAX_GROUP {
             match queue.try_recv() {
                 Ok(job) => group.push(job),
                 Err(_) => break,
             }
         }
-        match &mut conn {
-            WriterConnection::Sqlite(sqlite) => calm = commit_group(sqlite, &mut group, calm),
-            WriterConnection::Postgres(pool) => match pool.get() {
-                Ok(mut pg) => calm = commit_group(&mut pg, &mut group, calm),
-                Err(e) => abandon_group(&mut group, &e.to_string()),
-            },
-        }
+        calm = commit_group(&mut conn, &mut group, calm);
     }
 }
 
@@ -315,14 +274,7 @@ fn begin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
         // IMMEDIATE takes the write lock up front, so a command-line tool writing at the same time makes
         // us wait (busy_timeout) instead of failing half-way through the group.
         AnyConnection::Sqlite(sqlite) => AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE"),
-        AnyConnection::Postgresql(pg) => {
-            AnsiTransactionManager::begin_transaction(pg)?;
-            let turn = diesel::RunQueryDsl::execute(TakeWriterTurn, pg).map(drop);
-            if turn.is_err() {
-                let _ = AnsiTransactionManager::rollback_transaction(pg);
-            }
-            turn
-        }
+        AnyConnection::Postgresql(pg) => AnsiTransactionManager::begin_transaction(pg),
     }
 }
 
@@ -334,8 +286,7 @@ fn rollback(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     crate::on_backend!(conn, |c| AnsiTransactionManager::rollback_transaction(c))
 }
 
-/// Runs and commits a group. Savepoints cost a statement per job (a round trip on PostgreSQL, a
-/// sub-journal on SQLite), so when every job in the group is replayable and the last group had no failure
+/// Runs and commits a group. Savepoints cost a statement per job, so when every job in the group is replayable and the last group had no failure
 /// (`calm`), the jobs run without them; should one fail, the group is rolled back and run again with them.
 /// Returns whether no job failed, for the next group.
 fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>, calm: bool) -> bool {
@@ -473,7 +424,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_replayable_change_undoes_only_itself_and_the_rest_commit_once() {
-        for scratch in Scratch::all().await {
+        for scratch in [Scratch::sqlite().await] {
             let (db, backend) = (&scratch.db, scratch.backend());
 
             let (results, runs) = insert_group(db, 6, Some(3), false).await;
@@ -488,7 +439,7 @@ mod tests {
 
     #[tokio::test]
     async fn right_after_a_failure_a_group_runs_each_change_once_in_its_own_savepoint() {
-        for scratch in Scratch::all().await {
+        for scratch in [Scratch::sqlite().await] {
             let (db, backend) = (&scratch.db, scratch.backend());
 
             let (results, runs) = insert_group(db, 3, Some(1), true).await;

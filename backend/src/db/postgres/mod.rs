@@ -1,0 +1,3 @@
+//! What only PostgreSQL does.
+
+pub(super) mod writer;

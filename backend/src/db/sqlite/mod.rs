@@ -1,0 +1,4 @@
+//! What only SQLite does.
+
+pub(super) mod search_index;
+pub(super) mod writer;

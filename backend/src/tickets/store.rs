@@ -1,0 +1,153 @@
+//! What the ticket rules need from storage. The rules (`ingest.rs`, `work.rs`, `auto_close.rs`) decide;
+//! an implementation of [`TicketStore`] (`db/tickets.rs`, over SQLite and PostgreSQL) only reads and writes,
+//! inside the caller's write transaction, each method one step a rule asked for.
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use super::Message;
+use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus, UserId};
+
+/// A customer's number and the number of ours they text: at most one unclosed ticket each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair<'a> {
+    pub customer: &'a str,
+    pub channel: &'a str,
+}
+
+/// Who or what wrote a message: decides its direction and whether the list's preview and unread marker
+/// follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Customer,
+    Agent(UserId),
+    /// An automatic message, such as the confirmation of a new ticket.
+    Automatic,
+}
+
+/// A message to store. One that goes to the customer is queued for delivery with it.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub ticket_id: TicketId,
+    pub origin: Origin,
+    pub internal: bool,
+    pub body: &'a str,
+    pub provider: Option<&'a str>,
+    pub provider_message_id: Option<&'a str>,
+    /// A JSON array of links, or `None`.
+    pub media_urls: Option<String>,
+}
+
+impl NewMessage<'_> {
+    /// Customers' texts come in; everything else goes out (or is an internal note).
+    pub fn direction(&self) -> Direction {
+        if self.origin == Origin::Customer { Direction::Inbound } else { Direction::Outbound }
+    }
+
+    /// Whether it is sent to the customer: it starts `queued` and waits in the outbox.
+    pub fn goes_out(&self) -> bool {
+        self.direction() == Direction::Outbound && !self.internal
+    }
+
+    pub fn delivery_status(&self) -> Option<DeliveryStatus> {
+        self.goes_out().then_some(DeliveryStatus::Queued)
+    }
+
+    pub fn author(&self) -> Option<UserId> {
+        match self.origin {
+            Origin::Agent(user) => Some(user),
+            Origin::Customer | Origin::Automatic => None,
+        }
+    }
+}
+
+/// What the ticket list shows changes with new messages: a count, the activity time, and (when a person
+/// wrote the message) its preview and direction; a customer's text is the newest inbound one. `None` keeps
+/// a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketActivity {
+    pub ticket_id: TicketId,
+    pub added_messages: i32,
+    pub at: NaiveDateTime,
+    pub preview: Option<String>,
+    pub direction: Option<Direction>,
+    pub newest_inbound: Option<MessageId>,
+    /// The status the ticket takes, if it changes.
+    pub status: Option<TicketStatus>,
+}
+
+/// A ticket as the rules see it when they act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketState {
+    pub status: TicketStatus,
+    pub customer: String,
+    pub channel: String,
+}
+
+impl TicketState {
+    pub fn pair(&self) -> Pair<'_> {
+        Pair { customer: &self.customer, channel: &self.channel }
+    }
+}
+
+/// A change of a ticket's status or assignee; `None` keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketEdit {
+    pub status: Option<TicketStatus>,
+    /// `Some(None)` when the ticket was reopened; `Some(Some(t))` when it was closed at `t`.
+    pub closed_at: Option<Option<NaiveDateTime>>,
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<UserId>>,
+    pub at: NaiveDateTime,
+}
+
+pub trait TicketStore {
+    /// The pair's unclosed ticket and its status, locked until the transaction ends.
+    fn find_unclosed_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<(TicketId, TicketStatus)>>;
+
+    /// Opens an `open` ticket for the pair, with the customer's contact (made on first contact); `None`
+    /// when the pair has an unclosed ticket after all (a concurrent transaction opened it first).
+    fn open_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<TicketId>>;
+
+    /// The ticket, locked until the transaction ends; `None` if there is none.
+    fn lock_ticket(&mut self, id: TicketId) -> QueryResult<Option<TicketState>>;
+
+    /// Stores a message and, when it goes out, queues it in the outbox. `None` when a message with the same
+    /// gateway id is stored already: nothing was written.
+    fn insert_message(&mut self, message: &NewMessage<'_>) -> QueryResult<Option<MessageId>>;
+
+    /// Records new messages on their ticket (see [`TicketActivity`]).
+    fn record_activity(&mut self, activity: &TicketActivity) -> QueryResult<()>;
+
+    fn edit_ticket(&mut self, id: TicketId, edit: &TicketEdit) -> QueryResult<()>;
+
+    fn message(&mut self, id: MessageId) -> QueryResult<Option<Message>>;
+
+    /// The newest message of the ticket.
+    fn newest_message(&mut self, ticket_id: TicketId) -> QueryResult<Option<MessageId>>;
+
+    /// Puts a message back in the outbox as `queued`, forgetting its last attempt's gateway id and error.
+    fn requeue_message(&mut self, id: MessageId, at: NaiveDateTime) -> QueryResult<()>;
+
+    /// The user has read the ticket up to `message`.
+    fn mark_read(
+        &mut self,
+        user: UserId,
+        ticket_id: TicketId,
+        message: MessageId,
+        at: NaiveDateTime,
+    ) -> QueryResult<()>;
+
+    fn is_active_user(&mut self, id: UserId) -> QueryResult<bool>;
+
+    /// Whether the customer opted out of texts from this number of ours.
+    fn is_opted_out(&mut self, pair: Pair<'_>) -> QueryResult<bool>;
+
+    fn record_opt_out(&mut self, pair: Pair<'_>, at: NaiveDateTime) -> QueryResult<()>;
+
+    fn remove_opt_out(&mut self, pair: Pair<'_>) -> QueryResult<()>;
+
+    /// Up to `limit` unclosed tickets without activity since `before`, locked (ones another transaction
+    /// holds are skipped: it is changing them anyway).
+    fn inactive_tickets(&mut self, before: NaiveDateTime, limit: i64) -> QueryResult<Vec<TicketId>>;
+}
