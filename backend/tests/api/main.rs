@@ -18,6 +18,7 @@ mod messagebird;
 mod opt_out;
 mod process;
 mod queue;
+mod replicas;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -139,6 +140,28 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
     ]
 }
 
+type PostgresTestFn = fn() -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Tests of several server processes on one database: PostgreSQL only (one SQLite file serves one process).
+macro_rules! postgres_tests {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        vec![$((
+            concat!(stringify!($module), "::", stringify!($name)),
+            (|| Box::pin($module::$name())) as PostgresTestFn,
+        )),*]
+    };
+}
+
+fn postgres_only_tests() -> Vec<(&'static str, PostgresTestFn)> {
+    postgres_tests![
+        replicas::forty_first_texts_spread_over_three_replicas_make_one_ticket_and_one_confirmation,
+        replicas::a_webhook_retried_on_other_replicas_is_stored_once,
+        replicas::replies_from_two_replicas_are_each_sent_once,
+        replicas::every_webhook_answered_on_any_replica_is_stored_after_one_is_killed,
+        replicas::a_frozen_replica_or_a_held_transaction_does_not_stall_the_others,
+    ]
+}
+
 fn main() {
     smsdesk::gateways::install_tls_provider();
     let mut args = Arguments::from_args();
@@ -156,18 +179,35 @@ fn main() {
                 .with_ignored_flag(postgres.is_none()),
         );
     }
+    for (name, test) in postgres_only_tests() {
+        trials.push(
+            Trial::test(format!("postgres::{name}"), move || run_postgres_only(test))
+                .with_ignored_flag(postgres.is_none()),
+        );
+    }
     libtest_mimic::run(&args, trials).exit();
+}
+
+fn run_postgres_only(test: PostgresTestFn) -> Result<(), Failed> {
+    if helpers::postgres_admin_url().is_none() {
+        return Err("TEST_DATABASE_URL is not set".into());
+    }
+    runtime()?.block_on(test());
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(e.to_string()))
 }
 
 fn run(test: TestFn, backend: Backend) -> Result<(), Failed> {
     if backend == Backend::Postgres && helpers::postgres_admin_url().is_none() {
         return Err("TEST_DATABASE_URL is not set".into());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failed::from(e.to_string()))?;
-    runtime.block_on(test(backend));
+    runtime()?.block_on(test(backend));
     Ok(())
 }

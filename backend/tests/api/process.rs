@@ -16,28 +16,28 @@ use crate::helpers::*;
 const BINARY: &str = env!("CARGO_BIN_EXE_smsdesk");
 
 /// A command with exactly this environment, run from an empty directory so no `.env` leaks in.
-fn smsdesk(env: &HashMap<String, String>, args: &[&str], dir: &tempfile::TempDir) -> Command {
+pub fn smsdesk(env: &HashMap<String, String>, args: &[&str], dir: &tempfile::TempDir) -> Command {
     let mut command = Command::new(BINARY);
     command.args(args).env_clear().envs(env).env("RUST_LOG", "info").current_dir(dir.path());
     command
 }
 
-fn run(env: &HashMap<String, String>, args: &[&str], dir: &tempfile::TempDir) -> Output {
+pub fn run(env: &HashMap<String, String>, args: &[&str], dir: &tempfile::TempDir) -> Output {
     smsdesk(env, args, dir).output().unwrap()
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A server process whose log goes to a file, killed (SIGKILL) when dropped.
-struct ServerProcess {
+pub struct ServerProcess {
     child: Child,
     log: PathBuf,
 }
 
 impl ServerProcess {
-    async fn start(env: &HashMap<String, String>, dir: &tempfile::TempDir, name: &str) -> Self {
+    pub async fn start(env: &HashMap<String, String>, dir: &tempfile::TempDir, name: &str) -> Self {
         let log = dir.path().join(format!("{name}.log"));
         let child = smsdesk(env, &["serve"], dir)
             .stdout(Stdio::null())
@@ -46,7 +46,8 @@ impl ServerProcess {
             .unwrap();
         let server = Self { child, log };
         let health = format!("http://{}/healthz", env["BIND_ADDR"]);
-        for _ in 0..300 {
+        // Generous: the multi-replica tests start several debug builds at once on two cores.
+        for _ in 0..1200 {
             if reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
                 return server;
             }
@@ -55,11 +56,21 @@ impl ServerProcess {
         panic!("server did not come up:\n{}", server.log());
     }
 
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn kill(&mut self) {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill").args([format!("-{name}"), self.pid().to_string()]).status().unwrap();
+        assert!(sent.success(), "kill -{name} failed");
+    }
+
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
