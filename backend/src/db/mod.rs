@@ -323,6 +323,31 @@ impl Database {
         }
     }
 
+    /// As [`Database::write_replayable`], for a change that mostly takes a single statement: `single` runs
+    /// first, alone, and when it returns `None` (having written nothing), `change` runs. On PostgreSQL
+    /// `single` runs as its own implicit transaction, which spares the BEGIN and COMMIT round trips (two of a
+    /// text's three); `change` runs in a transaction as [`Database::write_replayable`] does. `single` must
+    /// write with at most one statement. On SQLite both run in the group's transaction.
+    pub async fn write_single_or<T, E, S, F>(&self, single: S, change: F) -> Result<T, E>
+    where
+        S: Fn(&mut AnyConnection) -> Result<Option<T>, E> + Send + 'static,
+        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: WriteError,
+    {
+        match &self.writes {
+            Writes::Sqlite(writer) => {
+                writer
+                    .submit_replayable(move |conn| match single(conn)? {
+                        Some(done) => Ok(done),
+                        None => change(conn),
+                    })
+                    .await
+            }
+            Writes::Postgres(writers) => writers.write_single_or(single, change).await,
+        }
+    }
+
     /// `SELECT 1` on a pooled connection: is the database reachable?
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(StoreError::from)).await

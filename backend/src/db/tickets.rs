@@ -10,9 +10,27 @@ use crate::db::{AnyConnection, now};
 use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus, UserId};
 use crate::on_backend;
 use crate::tickets::Message;
-use crate::tickets::store::{NewMessage, Pair, TicketActivity, TicketEdit, TicketState, TicketStore};
+use crate::tickets::store::{
+    AppendedText, NewMessage, Pair, TicketActivity, TicketEdit, TicketState, TicketStore, Transition,
+    append_text_step_by_step,
+};
 
 impl TicketStore for AnyConnection {
+    fn append_text(
+        &mut self,
+        pair: Pair<'_>,
+        text: &NewMessage<'_>,
+        transition: Transition,
+    ) -> QueryResult<Option<AppendedText>> {
+        match self {
+            // One round trip instead of three (see postgres/tickets.rs).
+            AnyConnection::Postgresql(pg) if !text.goes_out() => {
+                crate::db::postgres::tickets::append_text(pg, pair, text, transition)
+            }
+            _ => append_text_step_by_step(self, pair, text, transition),
+        }
+    }
+
     fn find_unclosed_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<(TicketId, TicketStatus)>> {
         // The partial unique index guarantees at most one row, so there is no LIMIT: SQLite re-plans a
         // statement with a bound LIMIT on every execution.
@@ -510,6 +528,86 @@ mod contract {
             );
             let updated: NaiveDateTime = tickets::table.find(ticket).select(tickets::updated_at).first(store)?;
             assert_eq!(updated, later, "{backend}: any activity is activity");
+            Ok(())
+        })
+        .await;
+    }
+
+    /// What the list shows of a ticket: count, preview, direction, newest inbound message, status.
+    type ListedTicket = (i32, Option<String>, Option<Direction>, Option<MessageId>, TicketStatus);
+
+    /// What appending a text leaves behind, without timestamps: the result, and the ticket's row.
+    type AppendTrace = (Option<(bool, bool)>, Option<(i32, Option<String>, Option<Direction>, bool, TicketStatus)>);
+
+    /// The same texts appended through `append` to pairs of `customer_prefix` in four situations: an open
+    /// ticket, a pending one (the transition applies), a gateway id seen before, and no ticket at all.
+    fn append_scenarios(
+        store: &mut AnyConnection,
+        customer_prefix: &str,
+        append: fn(&mut AnyConnection, Pair<'_>, &NewMessage<'_>, Transition) -> QueryResult<Option<AppendedText>>,
+    ) -> Result<Vec<AppendTrace>, StoreError> {
+        let reopen = Transition { from: TicketStatus::Pending, to: TicketStatus::Open };
+        let customers: Vec<String> = (0..4).map(|n| format!("{customer_prefix}{n}")).collect();
+        let pairs: Vec<Pair<'_>> = customers.iter().map(|c| Pair { customer: c, channel: ANA.channel }).collect();
+        for pair in &pairs[..3] {
+            store.open_ticket(*pair)?;
+        }
+        let (pending, _) = store.find_unclosed_ticket(pairs[1])?.unwrap();
+        let at = now();
+        store.edit_ticket(
+            pending,
+            &TicketEdit { status: Some(TicketStatus::Pending), closed_at: None, assignee: None, at },
+        )?;
+        let known_id = format!("SM{customer_prefix}known");
+        let first = store.find_unclosed_ticket(pairs[2])?.unwrap().0;
+        store.insert_message(&text(first, "Earlier", Some(&known_id)))?;
+        let mut traces = Vec::new();
+        let ids = [
+            format!("SM{customer_prefix}a"),
+            format!("SM{customer_prefix}b"),
+            known_id,
+            format!("SM{customer_prefix}d"),
+        ];
+        for (pair, id) in pairs.iter().zip(&ids) {
+            let appended = append(store, *pair, &text(TicketId(0), "Any news?", Some(id)), reopen)?;
+            let row: Option<ListedTicket> = tickets::table
+                .filter(tickets::customer_number.eq(pair.customer))
+                .select((
+                    tickets::message_count,
+                    tickets::last_message_preview,
+                    tickets::last_message_direction,
+                    tickets::last_inbound_message_id,
+                    tickets::status,
+                ))
+                .first(store)
+                .optional()?;
+            traces.push((
+                appended.map(|a| {
+                    (
+                        a.message_id.is_some(),
+                        a.message_id.is_some() && row.as_ref().is_some_and(|r| r.3 == a.message_id),
+                    )
+                }),
+                row.map(|(count, preview, direction, inbound, status)| {
+                    (count, preview, direction, inbound.is_some(), status)
+                }),
+            ));
+        }
+        Ok(traces)
+    }
+
+    #[tokio::test]
+    async fn appending_a_text_in_one_statement_does_what_the_steps_do() {
+        on_each_backend(|store, backend| {
+            let stored = append_scenarios(store, "+1415555010", |s, p, t, tr| s.append_text(p, t, tr))?;
+            let stepped = append_scenarios(store, "+1415555020", append_text_step_by_step)?;
+            assert_eq!(stored, stepped, "{backend}");
+            let joined = Some((1, Some("Any news?".to_owned()), Some(Direction::Inbound), true, TicketStatus::Open));
+            assert_eq!(stored[0], (Some((true, true)), joined.clone()), "{backend}: joined the open ticket");
+            assert_eq!(stored[1], (Some((true, true)), joined), "{backend}: and moved the pending one to open");
+            assert_eq!(stored[2].0, Some((false, false)), "{backend}: a known gateway id writes nothing");
+            assert_eq!(stored[2].1.as_ref().map(|r| r.0), Some(0), "{backend}: nothing recorded on the ticket");
+            assert_eq!(stored[3], (None, None), "{backend}: no ticket, nothing written");
             Ok(())
         })
         .await;

@@ -2,7 +2,7 @@
 
 use diesel::result::Error as DieselError;
 
-use super::store::{NewMessage, Origin, Pair, TicketStore};
+use super::store::{NewMessage, Origin, Pair, TicketStore, Transition};
 use super::{join_or_open_ticket, text_activity};
 use crate::app_settings::RuntimeSettings;
 use crate::db::{StoreError, now};
@@ -59,6 +59,44 @@ impl crate::db::WriteError for IngestError {
     }
 }
 
+/// The common case of [`ingest_inbound_sms`] on its own, in one storage step: a text without a keyword for a
+/// pair with an unclosed ticket joins it. `None` in any other case, having written nothing: then
+/// [`ingest_inbound_sms`] files the text.
+pub fn append_inbound_sms(
+    store: &mut impl TicketStore,
+    sms: &InboundSms,
+) -> Result<Option<IngestOutcome>, IngestError> {
+    if OptKeyword::detect(sms.body.as_str()).is_some() {
+        return Ok(None);
+    }
+    let pair = Pair { customer: sms.from.as_str(), channel: sms.to.as_str() };
+    match store.append_text(pair, &inbound_text(sms), CUSTOMER_TEXT_REOPENS)? {
+        Some(appended) => {
+            let message_id = appended.message_id.ok_or(IngestError::Duplicate)?;
+            Ok(Some(IngestOutcome::Appended { ticket_id: appended.ticket_id, message_id }))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The text as a message of its ticket (whose id the caller fills in).
+fn inbound_text(sms: &InboundSms) -> NewMessage<'_> {
+    let media_urls = (!sms.media_urls.is_empty())
+        .then(|| serde_json::Value::from(sms.media_urls.iter().map(MediaUrl::as_str).collect::<Vec<_>>()).to_string());
+    NewMessage {
+        ticket_id: TicketId(0),
+        origin: Origin::Customer,
+        internal: false,
+        body: sms.body.as_str(),
+        provider: Some(sms.provider.as_str()),
+        provider_message_id: sms.provider_message_id.as_deref(),
+        media_urls,
+    }
+}
+
+/// A customer's text puts a pending ticket (waiting on them) back in the queue.
+const CUSTOMER_TEXT_REOPENS: Transition = Transition { from: TicketStatus::Pending, to: TicketStatus::Open };
+
 /// Files an inbound text: joins the pair's unclosed ticket or opens a new one and queues the confirmation,
 /// and records STOP/START keywords. A message id seen before yields `Err(Duplicate)`, which rolls back
 /// everything it did. Runs inside the caller's transaction.
@@ -74,18 +112,14 @@ pub fn ingest_inbound_sms(
         Some(OptKeyword::OptIn) => store.remove_opt_out(pair)?,
         None => {}
     }
+    let mut text = inbound_text(sms);
+    // Most texts join their pair's unclosed ticket.
+    if let Some(appended) = store.append_text(pair, &text, CUSTOMER_TEXT_REOPENS)? {
+        let message_id = appended.message_id.ok_or(IngestError::Duplicate)?;
+        return Ok(IngestOutcome::Appended { ticket_id: appended.ticket_id, message_id });
+    }
     let (ticket_id, opened, status) = join_or_open_ticket(store, pair)?;
-    let media_urls = (!sms.media_urls.is_empty())
-        .then(|| serde_json::Value::from(sms.media_urls.iter().map(MediaUrl::as_str).collect::<Vec<_>>()).to_string());
-    let text = NewMessage {
-        ticket_id,
-        origin: Origin::Customer,
-        internal: false,
-        body: sms.body.as_str(),
-        provider: Some(sms.provider.as_str()),
-        provider_message_id: sms.provider_message_id.as_deref(),
-        media_urls,
-    };
+    text.ticket_id = ticket_id;
     let message_id = store.insert_message(&text)?.ok_or(IngestError::Duplicate)?;
     // Never answer STOP, and never text a number that has opted out of this number of ours.
     let confirm = opened && keyword != Some(OptKeyword::OptOut) && !store.is_opted_out(pair)?;
@@ -104,10 +138,9 @@ pub fn ingest_inbound_sms(
     } else {
         None
     };
-    // One update of the ticket for both messages; the customer's text is what the list shows. A customer's
-    // text puts a pending ticket (waiting on them) back in the queue.
+    // One update of the ticket for both messages; the customer's text is what the list shows.
     let mut activity = text_activity(&text, message_id, 1 + i32::from(confirmation.is_some()));
-    activity.status = (status == TicketStatus::Pending).then_some(TicketStatus::Open);
+    activity.status = (status == CUSTOMER_TEXT_REOPENS.from).then_some(CUSTOMER_TEXT_REOPENS.to);
     store.record_activity(&activity)?;
     Ok(if opened {
         IngestOutcome::Opened { ticket_id, message_id, confirmation }

@@ -17,7 +17,7 @@ pub use crate::db::queue::{
     TicketPage, find_ticket, list_stamp, list_tickets, thread, thread_stamp, ticket_counts, ticket_exists,
 };
 pub use auto_close::close_inactive_tickets;
-pub use ingest::{InboundSms, IngestError, IngestOutcome, ingest_inbound_sms};
+pub use ingest::{InboundSms, IngestError, IngestOutcome, append_inbound_sms, ingest_inbound_sms};
 pub use models::{ContactRef, LastMessage, Message, MessageView, Ticket};
 pub use team_counts::TeamCountsCache;
 pub use work::{
@@ -63,7 +63,7 @@ fn join_or_open_ticket(
 /// What a new message (stored as `id`, one of `added` new messages) changes in the ticket list: the activity
 /// time always, the preview and direction when a person wrote it (not a note, not an automatic message),
 /// and the newest inbound message when it is the customer's.
-fn text_activity(message: &NewMessage<'_>, id: MessageId, added: i32) -> TicketActivity {
+pub(crate) fn text_activity(message: &NewMessage<'_>, id: MessageId, added: i32) -> TicketActivity {
     let from_a_person = !message.internal && message.origin != Origin::Automatic;
     TicketActivity {
         ticket_id: message.ticket_id,

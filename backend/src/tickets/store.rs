@@ -101,7 +101,39 @@ pub struct TicketEdit {
     pub at: NaiveDateTime,
 }
 
+/// What [`TicketStore::append_text`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendedText {
+    pub ticket_id: TicketId,
+    /// `None` when a message with the text's gateway id was stored already: nothing was written.
+    pub message_id: Option<MessageId>,
+}
+
+/// A status change applied only to a ticket in status `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub from: TicketStatus,
+    pub to: TicketStatus,
+}
+
 pub trait TicketStore {
+    /// Joins a text to the pair's unclosed ticket, if it has one: locks the ticket, stores `text` in it
+    /// (`text.ticket_id` is ignored), records it on the ticket as [`super::text_activity`] says, and applies
+    /// `transition`. `None` when the pair has no unclosed ticket: nothing was written. By default the steps
+    /// of [`append_text_step_by_step`]; a storage may do them in one statement (PostgreSQL does), which the
+    /// contract tests check against these steps.
+    fn append_text(
+        &mut self,
+        pair: Pair<'_>,
+        text: &NewMessage<'_>,
+        transition: Transition,
+    ) -> QueryResult<Option<AppendedText>>
+    where
+        Self: Sized,
+    {
+        append_text_step_by_step(self, pair, text, transition)
+    }
+
     /// The pair's unclosed ticket and its status, locked until the transaction ends.
     fn find_unclosed_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<(TicketId, TicketStatus)>>;
 
@@ -150,4 +182,22 @@ pub trait TicketStore {
     /// Up to `limit` unclosed tickets without activity since `before`, locked (ones another transaction
     /// holds are skipped: it is changing them anyway).
     fn inactive_tickets(&mut self, before: NaiveDateTime, limit: i64) -> QueryResult<Vec<TicketId>>;
+}
+
+/// [`TicketStore::append_text`] as the store's single steps.
+pub fn append_text_step_by_step(
+    store: &mut impl TicketStore,
+    pair: Pair<'_>,
+    text: &NewMessage<'_>,
+    transition: Transition,
+) -> QueryResult<Option<AppendedText>> {
+    let Some((ticket_id, status)) = store.find_unclosed_ticket(pair)? else { return Ok(None) };
+    let text = NewMessage { ticket_id, ..text.clone() };
+    let Some(message_id) = store.insert_message(&text)? else {
+        return Ok(Some(AppendedText { ticket_id, message_id: None }));
+    };
+    let mut activity = super::text_activity(&text, message_id, 1);
+    activity.status = (status == transition.from).then_some(transition.to);
+    store.record_activity(&activity)?;
+    Ok(Some(AppendedText { ticket_id, message_id: Some(message_id) }))
 }

@@ -1,3 +1,4 @@
 //! What only PostgreSQL does.
 
+pub(super) mod tickets;
 pub(super) mod writer;

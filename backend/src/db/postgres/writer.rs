@@ -55,6 +55,10 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for WriterSession {
 #[derive(Clone)]
 pub(in crate::db) struct PostgresWriters {
     pool: DbPool,
+    /// One per connection: a write waits for its turn here, asynchronously, rather than on a blocking
+    /// thread parked on the pool (64 webhooks at once would park 56 threads, each woken to find no
+    /// connection free).
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl PostgresWriters {
@@ -68,7 +72,7 @@ impl PostgresWriters {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(WriterSession))
             .build(ConnectionManager::<AnyConnection>::new(url))?;
-        Ok(Self { pool })
+        Ok(Self { pool, turns: std::sync::Arc::new(tokio::sync::Semaphore::new(connections as usize)) })
     }
 
     /// Runs `change` in a transaction of its own, once.
@@ -78,6 +82,7 @@ impl PostgresWriters {
         T: Send + 'static,
         E: From<StoreError> + From<DieselError> + Send + 'static,
     {
+        let _turn = self.turns.acquire().await.map_err(|_| StoreError::WriterStopped)?;
         let pool = self.pool.clone();
         crate::db::run_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
@@ -95,13 +100,32 @@ impl PostgresWriters {
         T: Send + 'static,
         E: WriteError,
     {
+        self.write_single_or(|_| Ok(None), change).await
+    }
+
+    /// Runs `single` on its own (one statement: its own implicit transaction, without BEGIN and COMMIT round
+    /// trips); if it returns `None`, `change` in a transaction. Either runs again (up to [`ATTEMPTS`] in all)
+    /// if PostgreSQL failed it to break a deadlock or a serialization conflict.
+    pub(in crate::db) async fn write_single_or<T, E, S, F>(&self, single: S, change: F) -> Result<T, E>
+    where
+        S: Fn(&mut AnyConnection) -> Result<Option<T>, E> + Send + 'static,
+        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: WriteError,
+    {
+        let _turn = self.turns.acquire().await.map_err(|_| StoreError::WriterStopped)?;
         let pool = self.pool.clone();
         crate::db::run_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
             let conn: &mut AnyConnection = &mut conn;
             let mut attempt = 1;
             loop {
-                match conn.transaction(|conn| change(conn)) {
+                let outcome = match single(conn) {
+                    Ok(Some(done)) => Ok(done),
+                    Ok(None) => conn.transaction(|conn| change(conn)),
+                    Err(e) => Err(e),
+                };
+                match outcome {
                     Err(e) if e.is_transient() && attempt < ATTEMPTS => {
                         tracing::info!(attempt, "write failed to break a deadlock or conflict; running it again");
                         // The other side is committing: let it finish.
