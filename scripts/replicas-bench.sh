@@ -17,7 +17,7 @@
 # Needs: cargo (builds target/release/smsdesk when missing or older than the sources), python3, wrk, pgbench,
 # psql and nginx (Debian: apt-get install wrk nginx-light postgresql-client), and a PostgreSQL where it may
 # create databases: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres.
-# Knobs: BENCH_SECONDS (10) per run, BENCH_CONNECTIONS (64) for wrk, BENCH_PAIRS (3), PGBENCH_CLIENTS (16),
+# Knobs: SMSDESK_BIN (another build to measure), BENCH_SECONDS (10) per run, BENCH_CONNECTIONS (64) for wrk, BENCH_PAIRS (3), PGBENCH_CLIENTS (16),
 # BENCH_WRITERS (8): PostgreSQL connections that write, over all replicas.
 set -euo pipefail
 
@@ -42,8 +42,9 @@ for tool in python3 wrk pgbench psql nginx; do
   command -v "$tool" >/dev/null || { echo "replicas-bench: $tool is needed (see the top of this script)" >&2; exit 1; }
 done
 
-bin="$root/target/release/smsdesk"
-if [[ ! -x $bin || -n $(find "$root/backend/src" "$root/migrations" "$root/Cargo.lock" -newer "$bin" -type f -print -quit) ]]; then
+# SMSDESK_BIN runs another build (an earlier commit's, to compare), as it is.
+bin="${SMSDESK_BIN:-$root/target/release/smsdesk}"
+if [[ -z ${SMSDESK_BIN:-} && ( ! -x $bin || -n $(find "$root/backend/src" "$root/migrations" "$root/Cargo.lock" -newer "$bin" -type f -print -quit) ) ]]; then
   echo "replicas-bench: cargo build --release"
   (cd "$root" && cargo build --release --locked -p smsdesk)
 fi

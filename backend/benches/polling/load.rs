@@ -256,7 +256,8 @@ impl Texts {
             ("ApiVersion".into(), "2010-04-01".into()),
             ("Body".into(), format!("Text {n}: hello again, any news about my order?")),
             ("From".into(), from),
-            ("MessageSid".into(), format!("SMbench{n:027}")),
+            // A Twilio SID: SM and 32 hex digits (decimal ones here).
+            ("MessageSid".into(), format!("SM{n:032}")),
             ("NumMedia".into(), "0".into()),
             ("SmsStatus".into(), "received".into()),
             ("To".into(), CHANNEL.into()),
