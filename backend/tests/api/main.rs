@@ -159,6 +159,7 @@ fn postgres_only_tests() -> Vec<(&'static str, PostgresTestFn)> {
         replicas::replies_from_two_replicas_are_each_sent_once,
         replicas::every_webhook_answered_on_any_replica_is_stored_after_one_is_killed,
         replicas::a_frozen_replica_or_a_held_transaction_does_not_stall_the_others,
+        replicas::a_frozen_replicas_claims_are_taken_over_and_block_no_other_send,
     ]
 }
 

@@ -21,15 +21,24 @@ struct Replicas {
     clients: Vec<TestClient>,
     database: Arc<TestDatabase>,
     gateway: Arc<MockServer>,
+    token: String,
+    env: HashMap<String, String>,
     _dir: tempfile::TempDir,
 }
 
 impl Replicas {
     async fn start(count: usize) -> Self {
+        let mut desk = Self::without_servers().await;
+        desk.launch(count).await;
+        desk
+    }
+
+    /// The database (migrated), the admin's token and the gateway, before any server runs.
+    async fn without_servers() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let database = Arc::new(TestDatabase::create(Backend::Postgres));
         let gateway = start_fake_twilio().await;
-        let mut env = base_env(&database.url, &gateway.uri());
+        let env = base_env(&database.url, &gateway.uri());
         let added =
             run(&env, &["users", "add", "--email", "ops@example.com", "--name", "Ops", "--role", "admin"], &dir);
         assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
@@ -37,19 +46,20 @@ impl Replicas {
             .unwrap()
             .trim()
             .to_owned();
-        let mut servers = Vec::new();
-        let mut clients = Vec::new();
+        Self { servers: Vec::new(), clients: Vec::new(), database, gateway, token, env, _dir: dir }
+    }
+
+    async fn launch(&mut self, count: usize) {
         for n in 0..count {
-            env.insert("BIND_ADDR".into(), format!("127.0.0.1:{}", free_port()));
-            servers.push(ServerProcess::start(&env, &dir, &format!("replica-{n}")).await);
-            clients.push(TestClient {
-                address: format!("http://{}", env["BIND_ADDR"]),
+            self.env.insert("BIND_ADDR".into(), format!("127.0.0.1:{}", free_port()));
+            self.servers.push(ServerProcess::start(&self.env, &self._dir, &format!("replica-{n}")).await);
+            self.clients.push(TestClient {
+                address: format!("http://{}", self.env["BIND_ADDR"]),
                 client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
-                token: token.clone(),
-                gateway: gateway.clone(),
+                token: self.token.clone(),
+                gateway: self.gateway.clone(),
             });
         }
-        Self { servers, clients, database, gateway, _dir: dir }
     }
 
     fn logs(&self) -> String {
@@ -243,4 +253,64 @@ fn clone_client(client: &TestClient) -> TestClient {
         token: client.token.clone(),
         gateway: client.gateway.clone(),
     }
+}
+
+fn sent_bodies(sent: &[SentSms]) -> HashSet<String> {
+    sent.iter().map(|sms| sms.body.clone()).collect()
+}
+
+/// A replica that claimed messages and froze before sending them (its lease, written as the claim writes it)
+/// delays them until the lease ends, then another replica sends them; a replica frozen in the middle of
+/// claiming (its transaction holding the rows) keeps no other message from going out.
+pub async fn a_frozen_replicas_claims_are_taken_over_and_block_no_other_send() {
+    let mut desk = Replicas::without_servers().await;
+    let mut conn = PgConnection::establish(&desk.database.url).unwrap();
+    // Three replies waiting in the outbox, as a frozen replica left them: "Leased" claimed until 3 s from
+    // now, "Being claimed" locked by its open transaction, "Due" waiting for anyone.
+    diesel::sql_query(
+        "WITH c AS (INSERT INTO contacts (phone_number, created_at, updated_at) \
+            VALUES ('+14155550123', now(), now()) RETURNING id), \
+         t AS (INSERT INTO tickets (customer_number, channel_number, status, contact_id, created_at, updated_at) \
+            SELECT '+14155550123', '+14155550100', 'open', id, now(), now() FROM c RETURNING id), \
+         m AS (INSERT INTO messages (ticket_id, direction, internal, body, delivery_status, created_at, updated_at) \
+            SELECT t.id, 'outbound', false, b, 'queued', now(), now() FROM t, \
+            unnest(ARRAY['Leased', 'Being claimed', 'Due']) AS b RETURNING id, body) \
+         INSERT INTO outbox (message_id, attempts, next_attempt_at) \
+            SELECT id, CASE body WHEN 'Leased' THEN 1 ELSE 0 END, \
+            (now() AT TIME ZONE 'utc') + CASE body WHEN 'Leased' THEN interval '3 seconds' ELSE interval '0' END FROM m",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let mut frozen_claim = PgConnection::establish(&desk.database.url).unwrap();
+    diesel::sql_query("BEGIN").execute(&mut frozen_claim).unwrap();
+    diesel::sql_query(
+        "SELECT o.message_id FROM outbox o JOIN messages m ON m.id = o.message_id \
+         WHERE m.body = 'Being claimed' FOR UPDATE OF o",
+    )
+    .execute(&mut frozen_claim)
+    .unwrap();
+
+    let started = Instant::now();
+    desk.launch(1).await;
+    desk.clients[0]
+        .wait_until("the due message sent", Duration::from_secs(5), || async {
+            sent_bodies(&desk.clients[0].gateway_requests().await).contains("Due")
+        })
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(3), "a held claim slowed another send: {:?}", started.elapsed());
+    let sent = sent_bodies(&desk.clients[0].gateway_requests().await);
+    assert!(!sent.contains("Leased"), "sent while another replica's lease ran");
+    assert!(!sent.contains("Being claimed"), "sent while another replica was claiming it");
+
+    diesel::sql_query("ROLLBACK").execute(&mut frozen_claim).unwrap();
+    desk.clients[0]
+        .wait_until("the leased and the held message taken over", Duration::from_secs(10), || async {
+            let sent = sent_bodies(&desk.clients[0].gateway_requests().await);
+            sent.contains("Leased") && sent.contains("Being claimed")
+        })
+        .await;
+    assert!(started.elapsed() >= Duration::from_millis(2900), "the lease was not respected");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let bodies: Vec<String> = desk.clients[0].gateway_requests().await.into_iter().map(|sms| sms.body).collect();
+    assert_eq!(bodies.len(), 3, "each once: {bodies:?}\n{}", desk.logs());
 }
