@@ -237,7 +237,7 @@ impl Settings {
         let database = DatabaseSettings {
             url: env.parse("DATABASE_URL", "sqlite://smsdesk.db", DatabaseUrl::parse)?,
             pool_size: env.parse("DATABASE_POOL_SIZE", "16", parse_pool_size)?,
-            writers: env.parse("DATABASE_WRITERS", "8", parse_pool_size)?,
+            writers: env.parse("DATABASE_WRITERS", "4", parse_pool_size)?,
         };
         let bind_addr: SocketAddr = env.parse("BIND_ADDR", "127.0.0.1:8080", |raw| {
             raw.parse().map_err(|_| "expected host:port, e.g. 127.0.0.1:8080".to_owned())

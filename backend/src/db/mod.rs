@@ -323,28 +323,41 @@ impl Database {
         }
     }
 
-    /// As [`Database::write_replayable`], for a change that mostly takes a single statement: `single` runs
-    /// first, alone, and when it returns `None` (having written nothing), `change` runs. On PostgreSQL
-    /// `single` runs as its own implicit transaction, which spares the BEGIN and COMMIT round trips (two of a
-    /// text's three); `change` runs in a transaction as [`Database::write_replayable`] does. `single` must
-    /// write with at most one statement. On SQLite both run in the group's transaction.
-    pub async fn write_single_or<T, E, S, F>(&self, single: S, change: F) -> Result<T, E>
+    /// Joins a customer's text to its pair's unclosed ticket ([`TicketStore::append_text`]) and returns what
+    /// `appended` makes of that; when the pair has none, runs `change` instead (as
+    /// [`Database::write_replayable`]). On SQLite both happen in one job of the group writer. On PostgreSQL the
+    /// text waits for a writer connection with whatever other texts arrive meanwhile, and all of them are
+    /// stored by one statement (see `postgres/append_batch.rs`); `change` runs only for texts that found no
+    /// ticket.
+    ///
+    /// [`TicketStore::append_text`]: crate::tickets::store::TicketStore::append_text
+    pub async fn append_text_or<T, E, F>(
+        &self,
+        text: crate::tickets::store::TextToAppend,
+        appended: fn(crate::tickets::store::AppendedText) -> Result<T, E>,
+        change: F,
+    ) -> Result<T, E>
     where
-        S: Fn(&mut AnyConnection) -> Result<Option<T>, E> + Send + 'static,
         F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: WriteError,
     {
+        use crate::tickets::store::TicketStore;
         match &self.writes {
             Writes::Sqlite(writer) => {
                 writer
-                    .submit_replayable(move |conn| match single(conn)? {
-                        Some(done) => Ok(done),
-                        None => change(conn),
+                    .submit_replayable(move |conn| {
+                        match conn.append_text(text.pair(), &text.message(), text.transition)? {
+                            Some(done) => appended(done),
+                            None => change(conn),
+                        }
                     })
                     .await
             }
-            Writes::Postgres(writers) => writers.write_single_or(single, change).await,
+            Writes::Postgres(writers) => match writers.append_text(text).await? {
+                Some(done) => appended(done),
+                None => writers.write_replayable(change).await,
+            },
         }
     }
 

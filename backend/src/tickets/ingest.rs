@@ -2,7 +2,7 @@
 
 use diesel::result::Error as DieselError;
 
-use super::store::{NewMessage, Origin, Pair, TicketStore, Transition};
+use super::store::{AppendedText, NewMessage, Origin, Pair, TextToAppend, TicketStore, Transition};
 use super::{join_or_open_ticket, text_activity};
 use crate::app_settings::RuntimeSettings;
 use crate::db::{StoreError, now};
@@ -59,24 +59,30 @@ impl crate::db::WriteError for IngestError {
     }
 }
 
-/// The common case of [`ingest_inbound_sms`] on its own, in one storage step: a text without a keyword for a
-/// pair with an unclosed ticket joins it. `None` in any other case, having written nothing: then
+/// The common case of [`ingest_inbound_sms`] on its own: a text without a keyword joins its pair's unclosed
+/// ticket, if it has one. `None` for a keyword (STOP, START…): only [`ingest_inbound_sms`] files those. The
+/// caller stores it ([`crate::db::Database::append_text_or`]); when the pair has no unclosed ticket,
 /// [`ingest_inbound_sms`] files the text.
-pub fn append_inbound_sms(
-    store: &mut impl TicketStore,
-    sms: &InboundSms,
-) -> Result<Option<IngestOutcome>, IngestError> {
+pub fn text_to_append(sms: &InboundSms) -> Option<TextToAppend> {
     if OptKeyword::detect(sms.body.as_str()).is_some() {
-        return Ok(None);
+        return None;
     }
-    let pair = Pair { customer: sms.from.as_str(), channel: sms.to.as_str() };
-    match store.append_text(pair, &inbound_text(sms), CUSTOMER_TEXT_REOPENS)? {
-        Some(appended) => {
-            let message_id = appended.message_id.ok_or(IngestError::Duplicate)?;
-            Ok(Some(IngestOutcome::Appended { ticket_id: appended.ticket_id, message_id }))
-        }
-        None => Ok(None),
-    }
+    let text = inbound_text(sms);
+    Some(TextToAppend {
+        customer: sms.from.as_str().to_owned(),
+        channel: sms.to.as_str().to_owned(),
+        body: sms.body.as_str().to_owned(),
+        provider: sms.provider.as_str(),
+        provider_message_id: sms.provider_message_id.clone(),
+        media_urls: text.media_urls,
+        transition: CUSTOMER_TEXT_REOPENS,
+    })
+}
+
+/// What a text that joined its ticket means: stored, or (its gateway id known) a duplicate.
+pub fn appended_outcome(appended: AppendedText) -> Result<IngestOutcome, IngestError> {
+    let message_id = appended.message_id.ok_or(IngestError::Duplicate)?;
+    Ok(IngestOutcome::Appended { ticket_id: appended.ticket_id, message_id })
 }
 
 /// The text as a message of its ticket (whose id the caller fills in).

@@ -17,7 +17,7 @@ pub use crate::db::queue::{
     TicketPage, find_ticket, list_stamp, list_tickets, thread, thread_stamp, ticket_counts, ticket_exists,
 };
 pub use auto_close::close_inactive_tickets;
-pub use ingest::{InboundSms, IngestError, IngestOutcome, append_inbound_sms, ingest_inbound_sms};
+pub use ingest::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};
 pub use models::{ContactRef, LastMessage, Message, MessageView, Ticket};
 pub use team_counts::TeamCountsCache;
 pub use work::{

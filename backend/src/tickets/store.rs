@@ -109,6 +109,39 @@ pub struct AppendedText {
     pub message_id: Option<MessageId>,
 }
 
+/// A customer's text to join to its pair's unclosed ticket ([`TicketStore::append_text`]), owned, so that
+/// storage may gather several that arrive together and store them at once (PostgreSQL does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextToAppend {
+    pub customer: String,
+    pub channel: String,
+    pub body: String,
+    pub provider: &'static str,
+    pub provider_message_id: Option<String>,
+    /// A JSON array of links, or `None`.
+    pub media_urls: Option<String>,
+    pub transition: Transition,
+}
+
+impl TextToAppend {
+    pub fn pair(&self) -> Pair<'_> {
+        Pair { customer: &self.customer, channel: &self.channel }
+    }
+
+    /// The text as a message of its ticket (whose id storage fills in).
+    pub fn message(&self) -> NewMessage<'_> {
+        NewMessage {
+            ticket_id: TicketId(0),
+            origin: Origin::Customer,
+            internal: false,
+            body: &self.body,
+            provider: Some(self.provider),
+            provider_message_id: self.provider_message_id.as_deref(),
+            media_urls: self.media_urls.clone(),
+        }
+    }
+}
+
 /// A status change applied only to a ticket in status `from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {

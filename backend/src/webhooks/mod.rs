@@ -14,7 +14,7 @@ use crate::domain::{MediaUrl, PhoneNumber, PhoneNumberError};
 use crate::error::ApiError;
 use crate::numbers::remember_texted_number;
 use crate::state::AppState;
-use crate::tickets::{InboundSms, IngestError, IngestOutcome, append_inbound_sms, ingest_inbound_sms};
+use crate::tickets::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};
 
 /// The URL the gateway called and signed: our public URL plus the path and query as received.
 fn called_url(req: &HttpRequest, public_url: &PublicUrl) -> String {
@@ -67,24 +67,22 @@ pub(crate) async fn file_inbound_sms(state: &AppState, sms: InboundSms) -> Resul
     let settings = state.settings.get();
     let our_number = sms.to.clone();
     let known_number = state.texted_numbers.contains(&our_number);
-    let outcome = if known_number {
-        // Most texts join their ticket in one statement (PostgreSQL: one round trip, no transaction around it).
-        let append = sms.clone();
-        state
-            .db
-            .write_single_or(
-                move |conn| append_inbound_sms(conn, &append),
-                move |conn| ingest_inbound_sms(conn, &sms, &settings),
-            )
-            .await
-    } else {
-        state
-            .db
-            .write_replayable(move |conn| {
-                remember_texted_number(conn, &sms.to).map_err(StoreError::from)?;
-                ingest_inbound_sms(conn, &sms, &settings)
-            })
-            .await
+    let outcome = match (known_number, text_to_append(&sms)) {
+        // Most texts join their ticket; on PostgreSQL, together with the texts arriving alongside them.
+        (true, Some(text)) => {
+            state.db.append_text_or(text, appended_outcome, move |conn| ingest_inbound_sms(conn, &sms, &settings)).await
+        }
+        _ => {
+            state
+                .db
+                .write_replayable(move |conn| {
+                    if !known_number {
+                        remember_texted_number(conn, &sms.to).map_err(StoreError::from)?;
+                    }
+                    ingest_inbound_sms(conn, &sms, &settings)
+                })
+                .await
+        }
     };
     let outcome = match outcome {
         Ok(outcome) => outcome,

@@ -1,4 +1,5 @@
 //! What only PostgreSQL does.
 
+pub(super) mod append_batch;
 pub(super) mod tickets;
 pub(super) mod writer;

@@ -21,6 +21,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{AnyConnection, DbPool, StoreError, WriteError};
+use crate::tickets::store::{AppendedText, TextToAppend};
 
 /// A transaction whose session goes quiet this long (its process frozen, killed without closing, cut off)
 /// is ended by PostgreSQL, releasing its locks. Our own transactions never pause between statements.
@@ -59,6 +60,7 @@ pub(in crate::db) struct PostgresWriters {
     /// thread parked on the pool (64 webhooks at once would park 56 threads, each woken to find no
     /// connection free).
     turns: std::sync::Arc<tokio::sync::Semaphore>,
+    texts: super::append_batch::AppendBatcher,
 }
 
 impl PostgresWriters {
@@ -72,7 +74,9 @@ impl PostgresWriters {
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(WriterSession))
             .build(ConnectionManager::<AnyConnection>::new(url))?;
-        Ok(Self { pool, turns: std::sync::Arc::new(tokio::sync::Semaphore::new(connections as usize)) })
+        let turns = std::sync::Arc::new(tokio::sync::Semaphore::new(connections as usize));
+        let texts = super::append_batch::AppendBatcher::new(pool.clone(), turns.clone());
+        Ok(Self { pool, turns, texts })
     }
 
     /// Runs `change` in a transaction of its own, once.
@@ -100,19 +104,6 @@ impl PostgresWriters {
         T: Send + 'static,
         E: WriteError,
     {
-        self.write_single_or(|_| Ok(None), change).await
-    }
-
-    /// Runs `single` on its own (one statement: its own implicit transaction, without BEGIN and COMMIT round
-    /// trips); if it returns `None`, `change` in a transaction. Either runs again (up to [`ATTEMPTS`] in all)
-    /// if PostgreSQL failed it to break a deadlock or a serialization conflict.
-    pub(in crate::db) async fn write_single_or<T, E, S, F>(&self, single: S, change: F) -> Result<T, E>
-    where
-        S: Fn(&mut AnyConnection) -> Result<Option<T>, E> + Send + 'static,
-        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
-        T: Send + 'static,
-        E: WriteError,
-    {
         let _turn = self.turns.acquire().await.map_err(|_| StoreError::WriterStopped)?;
         let pool = self.pool.clone();
         crate::db::run_blocking(move || {
@@ -120,12 +111,7 @@ impl PostgresWriters {
             let conn: &mut AnyConnection = &mut conn;
             let mut attempt = 1;
             loop {
-                let outcome = match single(conn) {
-                    Ok(Some(done)) => Ok(done),
-                    Ok(None) => conn.transaction(|conn| change(conn)),
-                    Err(e) => Err(e),
-                };
-                match outcome {
+                match conn.transaction(|conn| change(conn)) {
                     Err(e) if e.is_transient() && attempt < ATTEMPTS => {
                         tracing::info!(attempt, "write failed to break a deadlock or conflict; running it again");
                         // The other side is committing: let it finish.
@@ -137,6 +123,12 @@ impl PostgresWriters {
             }
         })
         .await
+    }
+
+    /// Joins a text to its pair's unclosed ticket, with whatever other texts are waiting (see
+    /// [`super::append_batch`]); `None` when the pair has none.
+    pub(in crate::db) async fn append_text(&self, text: TextToAppend) -> Result<Option<AppendedText>, StoreError> {
+        self.texts.append(text).await
     }
 }
 
