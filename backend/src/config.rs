@@ -83,14 +83,36 @@ impl TrustedProxies {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(PathBuf),
+    /// A libpq URL, with a `connect_timeout` (see [`POSTGRES_CONNECT_TIMEOUT_S`]).
     Postgres(String),
 }
 
+/// Seconds libpq waits for a PostgreSQL server to answer before giving up, unless the URL says otherwise.
+/// Without it, a server that accepts the TCP connection but never speaks (a stopped VM, a half-open
+/// firewall) made start-up hang forever, silently.
+pub const POSTGRES_CONNECT_TIMEOUT_S: u32 = 10;
+
 impl DatabaseUrl {
+    /// `postgres://…` or `postgresql://…`, `sqlite://PATH` (or `sqlite:PATH`), or a plain file path. Anything
+    /// that looks like another form (libpq's `host=… dbname=…`, another scheme) is refused rather than taken
+    /// as the name of a new, empty SQLite file.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Ok(Self::Postgres(raw.to_owned()));
+            return Ok(Self::Postgres(with_default_connect_timeout(raw)));
+        }
+        if let Some(url_form) = libpq_keywords_as_url(raw) {
+            return Err(format!(
+                "this is libpq's keyword form, which smsdesk does not read; use the URL form: {url_form} \
+                 (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
+            ));
+        }
+        if let Some((scheme, _)) = raw.split_once("://")
+            && scheme != "sqlite"
+        {
+            return Err(format!(
+                "unsupported scheme {scheme:?}; expected postgres://…, postgresql://…, sqlite://PATH or a file path"
+            ));
         }
         let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
         if path.is_empty() {
@@ -102,6 +124,53 @@ impl DatabaseUrl {
         }
         Ok(Self::Sqlite(PathBuf::from(path)))
     }
+}
+
+/// The URL with `connect_timeout=10` added to its query, unless it sets `connect_timeout` itself. Appended
+/// as text: re-serialising through a URL parser could re-encode a password or a socket directory.
+fn with_default_connect_timeout(url: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (url, None),
+    };
+    let query = before_fragment.split_once('?').map(|(_, query)| query);
+    let has_timeout = query.is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some("connect_timeout")));
+    if has_timeout {
+        return url.to_owned();
+    }
+    let separator = match query {
+        None => "?",
+        Some("") => "",
+        Some(_) => "&",
+    };
+    let mut with_timeout = format!("{before_fragment}{separator}connect_timeout={POSTGRES_CONNECT_TIMEOUT_S}");
+    if let Some(fragment) = fragment {
+        with_timeout.push('#');
+        with_timeout.push_str(fragment);
+    }
+    with_timeout
+}
+
+/// For a libpq keyword string (`host=127.0.0.1 dbname=smsdesk`), the same connection as a URL (the password,
+/// if any, left as a placeholder: it must not be echoed to a terminal or a log). `None` for anything else.
+/// A keyword string starts with `word=`; a path never does unless someone named a file that way.
+fn libpq_keywords_as_url(raw: &str) -> Option<String> {
+    let first = raw.split_whitespace().next()?;
+    let (key, _) = first.split_once('=')?;
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let pairs: Vec<(&str, &str)> = raw.split_whitespace().filter_map(|pair| pair.split_once('=')).collect();
+    let get = |name: &str| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| value.trim_matches('\''));
+    let user = match (get("user"), get("password")) {
+        (Some(user), Some(_)) => format!("{user}:PASSWORD@"),
+        (Some(user), None) => format!("{user}@"),
+        (None, _) => String::new(),
+    };
+    let host = get("host").or(get("hostaddr")).unwrap_or("localhost");
+    let port = get("port").map(|port| format!(":{port}")).unwrap_or_default();
+    let database = get("dbname").unwrap_or("DATABASE");
+    Some(format!("postgres://{user}{host}{port}/{database}"))
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +193,17 @@ impl PublicUrl {
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err("must not carry a query string or fragment".into());
+        }
+        // The gateways are given PUBLIC_URL + /webhooks/…; a PUBLIC_URL that already holds that path signs
+        // every webhook for a URL we are never called at, and every one of them got 403.
+        if format!("{}/", url.path().trim_end_matches('/')).contains("/webhooks/") {
+            let mut base = url.clone();
+            base.set_path("");
+            return Err(format!(
+                "must be the base address smsdesk is reached at, without /webhooks/… (e.g. {}): smsdesk adds \
+                 the webhook paths itself",
+                base.as_str().trim_end_matches('/')
+            ));
         }
         Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
     }
@@ -393,10 +473,67 @@ mod tests {
 
     #[test]
     fn database_url_accepts_postgres_sqlite_scheme_and_plain_paths() {
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").unwrap(), DatabaseUrl::Postgres("postgres://u@h/db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://u@h/db?connect_timeout=10".into())
+        );
         assert_eq!(DatabaseUrl::parse("sqlite:///var/x.db").unwrap(), DatabaseUrl::Sqlite("/var/x.db".into()));
         assert_eq!(DatabaseUrl::parse("data/x.db").unwrap(), DatabaseUrl::Sqlite("data/x.db".into()));
         assert!(DatabaseUrl::parse("sqlite://:memory:").is_err());
+    }
+
+    #[test]
+    fn postgres_urls_get_a_connect_timeout_unless_they_set_one() {
+        let cases = [
+            ("postgresql://u@h/db", "postgresql://u@h/db?connect_timeout=10"),
+            ("postgres://u@h/db?sslmode=require", "postgres://u@h/db?sslmode=require&connect_timeout=10"),
+            ("postgres://u@h/db?", "postgres://u@h/db?connect_timeout=10"),
+            ("postgres://u@h/db?connect_timeout=3", "postgres://u@h/db?connect_timeout=3"),
+            (
+                "postgres://u@h/db?sslmode=disable&connect_timeout=30",
+                "postgres://u@h/db?sslmode=disable&connect_timeout=30",
+            ),
+            // A password with URL-encoded characters is passed on exactly as written.
+            ("postgres://u:p%40ss%2F@h:5433/db", "postgres://u:p%40ss%2F@h:5433/db?connect_timeout=10"),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(DatabaseUrl::parse(raw).unwrap(), DatabaseUrl::Postgres(expected.into()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn libpq_keyword_strings_are_refused_with_the_url_form() {
+        let err = DatabaseUrl::parse("host=127.0.0.1 dbname=smsdesk").unwrap_err();
+        assert!(err.contains("postgres://127.0.0.1/smsdesk"), "{err}");
+        let err = DatabaseUrl::parse("host=db port=5433 user=desk password=s3cret dbname=smsdesk").unwrap_err();
+        assert!(err.contains("postgres://desk:PASSWORD@db:5433/smsdesk"), "{err}");
+        assert!(!err.contains("s3cret"), "the password is not echoed: {err}");
+        assert!(DatabaseUrl::parse("dbname=smsdesk").is_err());
+        assert!(DatabaseUrl::parse("mysql://u@h/db").unwrap_err().contains("mysql"));
+        // Paths stay paths, even odd ones.
+        assert_eq!(DatabaseUrl::parse("data/a=b.db").unwrap(), DatabaseUrl::Sqlite("data/a=b.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("/var/lib/smsdesk.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/smsdesk.db".into())
+        );
+        let err = settings(&[("DATABASE_URL", "host=127.0.0.1 dbname=smsdesk")]).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+    }
+
+    #[test]
+    fn a_public_url_holding_a_webhook_path_is_refused_with_the_base_address() {
+        for raw in [
+            "https://desk.example.com/webhooks/twilio",
+            "https://desk.example.com/webhooks/",
+            "https://desk.example.com/webhooks",
+            "https://desk.example.com/sms/webhooks/messagebird",
+        ] {
+            let err = PublicUrl::parse(raw).unwrap_err();
+            assert!(err.contains("https://desk.example.com") && err.contains("/webhooks/"), "{raw}: {err}");
+        }
+        assert!(PublicUrl::parse("https://desk.example.com/webhooks-desk").is_ok());
+        let err = settings(&[("PUBLIC_URL", "https://desk.example.com/webhooks/twilio")]).unwrap_err();
+        assert_eq!(err.variable, "PUBLIC_URL");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use actix_web::http::header::{self, CacheControl, CacheDirective, ContentEncodin
 use actix_web::{HttpRequest, HttpResponse};
 
 /// Paths the app never owns: unknown ones there answer a JSON 404/405, not the dashboard.
-const SERVER_PREFIXES: [&str; 3] = ["/api", "/webhooks", "/healthz"];
+const SERVER_PREFIXES: [&str; 4] = ["/api", "/webhooks", "/healthz", "/readyz"];
 
 #[derive(Debug, Clone)]
 pub struct Frontend {
@@ -151,6 +151,7 @@ mod tests {
         assert!(!Frontend::owns("/api/tickets"));
         assert!(!Frontend::owns("/webhooks/twilio"));
         assert!(!Frontend::owns("/healthz"));
+        assert!(!Frontend::owns("/readyz"));
         assert!(Frontend::owns("/"));
         assert!(Frontend::owns("/tickets/12"));
         assert!(Frontend::owns("/apiary"));

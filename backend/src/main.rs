@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use smsdesk::accounts::{AccountError, NewUser, add_user, create_token};
 use smsdesk::config::Settings;
-use smsdesk::db::{self, Database, StoreError, schema::users};
+use smsdesk::db::{self, schema::users};
 use smsdesk::domain::{EmailAddress, Password, Role};
-use smsdesk::startup::{Application, openapi_json};
+use smsdesk::startup::{Application, StartupError, connect_database, openapi_json};
 
 /// mimalloc gives freed memory back to the system within milliseconds. With glibc's allocator, every
 /// password check's 19 MiB (argon2) stayed with the process after the check: 40 failed sign-ins took it from
@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Serve the API, webhooks and delivery worker (the default).
     Serve,
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations, print which were applied and which already were, and exit.
     Migrate,
     /// Print the OpenAPI document (the same as GET /api/openapi.json).
     Openapi,
@@ -98,7 +98,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::Openapi => Ok(()),
-        Command::Migrate => db::migrate(&settings.database.url).map_err(|e| e.to_string()),
+        Command::Migrate => migrate_command(&settings),
         Command::Users { command: UsersCommand::Add { email, name, role, password_stdin } } => {
             add_user_command(&settings, &email, name, role, password_stdin)
         }
@@ -133,6 +133,22 @@ fn serve(settings: Settings) -> Result<(), String> {
     })
 }
 
+fn migrate_command(settings: &Settings) -> Result<(), String> {
+    let report = db::migrate(&settings.database.url).map_err(|e| StartupError::Connect(e).to_string())?;
+    for name in &report.already_applied {
+        println!("already applied  {name}");
+    }
+    for name in &report.applied {
+        println!("applied          {name}");
+    }
+    println!(
+        "the database schema is current: {} migrations, {} applied now",
+        report.already_applied.len() + report.applied.len(),
+        report.applied.len()
+    );
+    Ok(())
+}
+
 fn add_user_command(
     settings: &Settings,
     email: &str,
@@ -161,7 +177,7 @@ fn admin_write<T: Send + 'static>(
 ) -> Result<T, String> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let db = Database::connect(&settings.database).map_err(|e: StoreError| e.to_string())?;
+        let db = connect_database(&settings.database).map_err(|e| e.to_string())?;
         db.write(change).await.map_err(|e| e.to_string())
     })
 }

@@ -2,6 +2,7 @@
 //! settings refresh, auto-close).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{ResourceDef, Server, ServerHandle};
@@ -16,7 +17,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::accounts::{PasswordWork, forget_quiet_counts};
 use crate::api::{self, ApiDoc};
 use crate::app_settings::{REFRESH_INTERVAL, SettingsCache};
-use crate::config::Settings;
+use crate::config::{DatabaseSettings, Settings};
 use crate::db::index_new_messages;
 use crate::db::{Database, StoreError};
 use crate::delivery::{DeliveryWorker, OutboxSignal};
@@ -24,7 +25,7 @@ use crate::domain::PhoneNumber;
 use crate::error::{ApiError, json_error, path_error, query_error, render_plain_error};
 use crate::frontend::Frontend;
 use crate::gateways::SmsGateway;
-use crate::middleware::{BodyDeadline, SecurityHeaders};
+use crate::middleware::{BodyDeadline, RequestLog, SecurityHeaders};
 use crate::state::AppState;
 use crate::tickets::close_inactive_tickets;
 use crate::webhooks::messagebird_signature::MessageBirdSignature;
@@ -52,6 +53,9 @@ pub struct Application {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    /// Connecting, the schema guard or migrating failed: the database `DATABASE_URL` names is not usable.
+    #[error("cannot use the database at DATABASE_URL: {0}")]
+    Connect(StoreError),
     #[error(transparent)]
     Database(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -75,7 +79,7 @@ impl Application {
             // libphonenumber's metadata loads on first use (about a second of regex compiling): pay it now,
             // not on the first customer's text.
             let _ = PhoneNumber::parse("+14155550100");
-            Database::connect(&database_settings)
+            connect_database(&database_settings)
         })
         .await
         .map_err(|_| StoreError::TaskPanicked)??;
@@ -114,7 +118,9 @@ impl Application {
         let frontend = web::Data::new(Frontend::new(config.frontend_dir.clone()));
         let security_headers = SecurityHeaders { https: config.public_url.as_str().starts_with("https://") };
         let body_deadline = BodyDeadline { timeout: config.request_body_timeout };
+        let request_log = RequestLog { trusted_proxies: Arc::new(config.trusted_proxies.clone()) };
         let server = HttpServer::new(move || {
+            let request_log = request_log.clone();
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(render_plain_error))
                 .app_data(state.clone())
@@ -140,8 +146,10 @@ impl Application {
                 .into_app()
                 .default_service(web::to(unrouted))
                 .wrap(from_fn(move |req, next| body_deadline.apply(req, next)))
-                // Outermost, so that every answer carries them, errors and timeouts included.
+                // So that every answer carries them, errors and timeouts included.
                 .wrap(from_fn(move |req, next| security_headers.apply(req, next)))
+                // Outermost: the request's id and span cover everything the other layers do and log.
+                .wrap(from_fn(move |req, next| request_log.clone().apply(req, next)))
         })
         .listen(listener)
         .map_err(bind_error)?
@@ -177,6 +185,12 @@ impl Application {
         let _ = maintenance.await;
         served
     }
+}
+
+/// Connects to the database `DATABASE_URL` names, refusing one a newer smsdesk migrated, and applies
+/// pending migrations (blocking). The server and the admin commands start with it.
+pub fn connect_database(settings: &DatabaseSettings) -> Result<Database, StartupError> {
+    Database::connect(settings).map_err(StartupError::Connect)
 }
 
 /// Periodic work: reload settings other replicas may have changed, index new messages for search, close

@@ -55,7 +55,7 @@ pub struct ErrorBody {
         (name = "composer", description = "Starting conversations, canned replies, SMS segments"),
         (name = "admin", description = "People, API tokens and settings (admins only)"),
         (name = "webhooks", description = "Called by the SMS gateways"),
-        (name = "system", description = "Health and documentation")
+        (name = "system", description = "Probes and documentation")
     )
 )]
 pub struct ApiDoc;
@@ -168,9 +168,10 @@ fn describe_status(status: &str) -> &'static str {
     }
 }
 
-/// Every API route (under `/api`), the webhooks and the health check.
+/// Every API route (under `/api`), the webhooks and the probes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::health)
+        .service(health::ready)
         .service(crate::webhooks::twilio::receive_sms)
         .service(crate::webhooks::twilio::receive_status)
         .service(crate::webhooks::messagebird::receive_sms)

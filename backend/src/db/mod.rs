@@ -196,6 +196,12 @@ pub enum StoreError {
     Connect(#[from] diesel::ConnectionError),
     #[error("applying migrations failed: {0}")]
     Migration(String),
+    #[error(
+        "the database has migrations this smsdesk does not know: {}. A newer smsdesk migrated it; run that \
+         version (or newer), or restore a backup taken before the upgrade",
+        .0.join(", ")
+    )]
+    UnknownMigrations(Vec<String>),
     #[error("commit failed: {0}")]
     Commit(String),
     #[error("the database writer has stopped")]
@@ -242,7 +248,7 @@ impl Database {
             DatabaseUrl::Postgres(url) => {
                 // Establish the concrete type first: `AnyConnection::establish` hides the real error.
                 let mut conn = diesel::PgConnection::establish(url)?;
-                migrate_postgres(&mut conn)?;
+                migrate_postgres(&mut conn)?.log();
                 let pool = build_pool(url, settings.pool_size, None)?;
                 let writes = Writes::Postgres(postgres::writer::PostgresWriters::connect(url, settings.writers)?);
                 Ok(Self { pool, writes })
@@ -253,7 +259,7 @@ impl Database {
                 // WAL lets readers work while the writer commits; the setting is stored in the file.
                 conn.batch_execute("PRAGMA journal_mode = WAL;")?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
-                conn.run_pending_migrations(SQLITE_MIGRATIONS).map_err(|e| StoreError::Migration(e.to_string()))?;
+                migrate_sqlite(&mut conn)?.log();
                 // Checkpoints copy the log into the database file. Run inline on the writer (the default,
                 // every 1,000 pages), they stall every write waiting behind them; a separate thread does
                 // them every 100 ms without blocking. Under continuous writes the log only starts over
@@ -365,27 +371,135 @@ impl Database {
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| diesel::sql_query("SELECT 1").execute(conn).map(drop).map_err(StoreError::from)).await
     }
+
+    /// The database's migrations against this binary's, read on a pooled connection (one small query: it
+    /// also proves the database answers). Changes nothing, unlike diesel's harness, which would create the
+    /// migrations table.
+    pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        let postgres = self.is_postgres();
+        self.read(move |conn| {
+            let query = diesel::sql_query("SELECT version FROM __diesel_schema_migrations");
+            let rows: Vec<AppliedMigration> = crate::on_backend!(conn, |c| query.load(c))?;
+            let applied: Vec<String> = rows.into_iter().map(|row| row.version).collect();
+            let (status, _) = if postgres {
+                SchemaStatus::compare::<diesel::pg::Pg>(&applied, &POSTGRES_MIGRATIONS)?
+            } else {
+                SchemaStatus::compare::<diesel::sqlite::Sqlite>(&applied, &SQLITE_MIGRATIONS)?
+            };
+            Ok(status)
+        })
+        .await
+    }
 }
 
 /// Applies pending migrations without starting a server (`smsdesk migrate`).
-pub fn migrate(url: &DatabaseUrl) -> Result<(), StoreError> {
+pub fn migrate(url: &DatabaseUrl) -> Result<MigrationReport, StoreError> {
     match url {
         DatabaseUrl::Postgres(url) => migrate_postgres(&mut diesel::PgConnection::establish(url)?),
         DatabaseUrl::Sqlite(path) => {
             let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
             conn.batch_execute("PRAGMA journal_mode = WAL;")?;
             conn.batch_execute(SQLITE_PRAGMAS)?;
-            conn.run_pending_migrations(SQLITE_MIGRATIONS).map(drop).map_err(|e| StoreError::Migration(e.to_string()))
+            migrate_sqlite(&mut conn)
         }
     }
 }
 
-fn migrate_postgres(conn: &mut diesel::PgConnection) -> Result<(), StoreError> {
+/// What a migration run did, by migration name (`2026-11-21-000001_core`), oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub applied: Vec<String>,
+    pub already_applied: Vec<String>,
+}
+
+impl MigrationReport {
+    fn log(&self) {
+        if self.applied.is_empty() {
+            tracing::info!(already_applied = self.already_applied.len(), "database schema is current");
+        } else {
+            tracing::info!(
+                applied = %self.applied.join(", "),
+                already_applied = self.already_applied.len(),
+                "applied database migrations"
+            );
+        }
+    }
+}
+
+/// The database's migrations against the ones this binary carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Migrations of ours the database has not had yet (names).
+    pub pending: Vec<String>,
+    /// Migrations the database has had that we do not know (versions: the table keeps only those), e.g. from
+    /// a newer smsdesk.
+    pub unknown: Vec<String>,
+}
+
+impl SchemaStatus {
+    /// Compares the versions recorded in `__diesel_schema_migrations` with the migrations `source` carries.
+    fn compare<DB: diesel::backend::Backend>(
+        applied: &[String],
+        source: &EmbeddedMigrations,
+    ) -> Result<(Self, Vec<String>), StoreError> {
+        let known = known_migrations::<DB>(source)?;
+        let pending = known.iter().filter(|(version, _)| !applied.contains(version)).map(|(_, name)| name.clone());
+        let already = known.iter().filter(|(version, _)| applied.contains(version)).map(|(_, name)| name.clone());
+        let mut unknown: Vec<String> =
+            applied.iter().filter(|version| !known.iter().any(|(known, _)| known == *version)).cloned().collect();
+        unknown.sort();
+        Ok((Self { pending: pending.collect(), unknown }, already.collect()))
+    }
+}
+
+/// `(version, name)` of every migration in `source`, oldest first.
+fn known_migrations<DB: diesel::backend::Backend>(
+    source: &EmbeddedMigrations,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let migrations = diesel::migration::MigrationSource::<DB>::migrations(source)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let mut known: Vec<(String, String)> =
+        migrations.iter().map(|m| (m.name().version().to_string(), m.name().to_string())).collect();
+    known.sort();
+    Ok(known)
+}
+
+/// Refuses a database with migrations we do not know (an older binary against a newer schema would
+/// otherwise run, silently, on tables it does not understand), then applies what is pending.
+fn guarded_migrations<DB, C>(conn: &mut C, source: EmbeddedMigrations) -> Result<MigrationReport, StoreError>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+{
+    let applied: Vec<String> = conn
+        .applied_migrations()
+        .map_err(|e| StoreError::Migration(e.to_string()))?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let (status, already_applied) = SchemaStatus::compare::<DB>(&applied, &source)?;
+    if !status.unknown.is_empty() {
+        return Err(StoreError::UnknownMigrations(status.unknown));
+    }
+    conn.run_pending_migrations(source).map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(MigrationReport { applied: status.pending, already_applied })
+}
+
+fn migrate_sqlite(conn: &mut diesel::SqliteConnection) -> Result<MigrationReport, StoreError> {
+    guarded_migrations::<diesel::sqlite::Sqlite, _>(conn, SQLITE_MIGRATIONS)
+}
+
+fn migrate_postgres(conn: &mut diesel::PgConnection) -> Result<MigrationReport, StoreError> {
     diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(conn)?;
-    let result =
-        conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(drop).map_err(|e| StoreError::Migration(e.to_string()));
+    let result = guarded_migrations::<diesel::pg::Pg, _>(conn, POSTGRES_MIGRATIONS);
     diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(conn)?;
     result
+}
+
+#[derive(QueryableByName)]
+struct AppliedMigration {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
 }
 
 fn build_pool(url: &str, size: u32, sqlite: Option<SqlitePragmas>) -> Result<DbPool, StoreError> {
@@ -421,7 +535,9 @@ where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work).await.map_err(|_| E::from(StoreError::TaskPanicked))?
+    // The request's span (its request id) follows the work, so what the work logs is tied to the request.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work)).await.map_err(|_| E::from(StoreError::TaskPanicked))?
 }
 
 #[cfg(test)]

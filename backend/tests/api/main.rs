@@ -15,6 +15,7 @@ mod delivery;
 mod hardening;
 mod inbound_twilio;
 mod messagebird;
+mod operations;
 mod opt_out;
 mod process;
 mod queue;
@@ -137,6 +138,11 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         hardening::agents_send_only_from_numbers_of_ours,
         messagebird::a_replayed_webhook_without_an_id_is_stored_once,
         messagebird::a_nul_in_a_messagebird_text_is_stored_as_a_replacement_character,
+        operations::probes_tell_alive_from_ready_and_ready_means_a_current_schema,
+        operations::unknown_api_paths_are_json_404s_for_every_method,
+        operations::request_ids_are_taken_from_the_proxy_when_sane_and_made_otherwise,
+        operations::every_request_is_one_access_log_line_with_its_request_id_and_no_secrets,
+        operations::migrate_reports_and_no_command_starts_on_a_database_from_a_newer_version,
     ]
 }
 
@@ -163,6 +169,11 @@ fn postgres_only_tests() -> Vec<(&'static str, PostgresTestFn)> {
     ]
 }
 
+/// Tests that need no database of ours (start-up refusals): run once, not once per backend.
+fn database_free_tests() -> Vec<(&'static str, PostgresTestFn)> {
+    postgres_tests![operations::start_up_traps_fail_fast_naming_the_variable]
+}
+
 fn main() {
     smsdesk::gateways::install_tls_provider();
     let mut args = Arguments::from_args();
@@ -185,6 +196,12 @@ fn main() {
             Trial::test(format!("postgres::{name}"), move || run_postgres_only(test))
                 .with_ignored_flag(postgres.is_none()),
         );
+    }
+    for (name, test) in database_free_tests() {
+        trials.push(Trial::test(format!("any::{name}"), move || {
+            runtime()?.block_on(test());
+            Ok(())
+        }));
     }
     libtest_mimic::run(&args, trials).exit();
 }

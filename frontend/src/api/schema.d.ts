@@ -415,8 +415,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 200 while the database answers; 503 when it does not. */
+        /**
+         * 200 while the process runs. It does not touch the database: a slow database is a reason to send no
+         *     traffic here (`/readyz`), not to restart the process.
+         */
         get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 200 when the database answered within 1 s and has exactly the migrations this binary carries; 503 with
+         *     a code saying why not: `database_unavailable`, `database_timeout`, `schema_behind` (migrations not yet
+         *     applied) or `schema_unknown` (a newer smsdesk migrated the database).
+         */
+        get: operations["ready"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2904,7 +2928,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The server and its database are up */
+            /** @description The process is alive */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2913,7 +2937,27 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description The database is not reachable */
+        };
+    };
+    ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready to serve */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Not ready: the database is unreachable or slow, or its schema is not this version's; see the error code */
             503: {
                 headers: {
                     [name: string]: unknown;
