@@ -8,8 +8,9 @@ use actix_files::NamedFile;
 use actix_web::http::header::{self, CacheControl, CacheDirective, ContentEncoding, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
-/// Paths the app never owns: unknown ones there answer a JSON 404/405, not the dashboard.
-const SERVER_PREFIXES: [&str; 3] = ["/api", "/webhooks", "/healthz"];
+/// Paths the app never owns: unknown ones there answer a JSON 404/405, not the dashboard. `/metrics` is
+/// served on `METRICS_ADDR` only; here it is a 404, never the dashboard looking like a 200 to a scraper.
+const SERVER_PREFIXES: [&str; 4] = ["/api", "/webhooks", "/healthz", "/metrics"];
 
 #[derive(Debug, Clone)]
 pub struct Frontend {
@@ -151,6 +152,7 @@ mod tests {
         assert!(!Frontend::owns("/api/tickets"));
         assert!(!Frontend::owns("/webhooks/twilio"));
         assert!(!Frontend::owns("/healthz"));
+        assert!(!Frontend::owns("/metrics"));
         assert!(Frontend::owns("/"));
         assert!(Frontend::owns("/tickets/12"));
         assert!(Frontend::owns("/apiary"));
