@@ -15,6 +15,7 @@ mod delivery;
 mod hardening;
 mod inbound_twilio;
 mod messagebird;
+mod metrics;
 mod opt_out;
 mod process;
 mod queue;
@@ -137,6 +138,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         hardening::agents_send_only_from_numbers_of_ours,
         messagebird::a_replayed_webhook_without_an_id_is_stored_once,
         messagebird::a_nul_in_a_messagebird_text_is_stored_as_a_replacement_character,
+        metrics::webhooks_sends_and_delivery_reports_are_counted_on_the_metrics_port,
+        metrics::the_outbox_gauges_show_what_waits_to_be_sent_and_for_how_long,
+        metrics::metrics_are_never_served_on_the_public_port_and_not_at_all_without_metrics_addr,
     ]
 }
 
