@@ -37,9 +37,14 @@ impl Drop for Server {
 
 fn start_server(database_url: &str, dir: &std::path::Path) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_smsdesk"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_smsdesk"));
+    command.env_clear();
+    // `METRICS_ADDR=127.0.0.1:0 make bench` measures with the HTTP metrics on (they are off without it).
+    if let Ok(metrics_addr) = std::env::var("METRICS_ADDR") {
+        command.env("METRICS_ADDR", metrics_addr);
+    }
+    let child = command
         .arg("serve")
-        .env_clear()
         .env("DATABASE_URL", database_url)
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("PUBLIC_URL", PUBLIC_URL)

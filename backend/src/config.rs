@@ -50,6 +50,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// How long a request's body may take to arrive once its headers have (`REQUEST_BODY_TIMEOUT`, seconds).
     pub request_body_timeout: Duration,
+    /// Where Prometheus metrics are served (`METRICS_ADDR`, host:port); `None` serves none.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// The addresses of the reverse proxies in front of smsdesk (`TRUSTED_PROXIES`, comma-separated CIDRs or
@@ -322,6 +324,7 @@ impl Settings {
         let bind_addr: SocketAddr = env.parse("BIND_ADDR", "127.0.0.1:8080", |raw| {
             raw.parse().map_err(|_| "expected host:port, e.g. 127.0.0.1:8080".to_owned())
         })?;
+        let metrics_addr = env.optional("METRICS_ADDR", |raw| parse_metrics_addr(raw, bind_addr))?;
         let public_url = match env.get("PUBLIC_URL") {
             Some(raw) => PublicUrl::parse(&raw).map_err(|p| env.error("PUBLIC_URL", p))?,
             None => PublicUrl::parse(&format!("http://{bind_addr}")).map_err(|p| env.error("BIND_ADDR", p))?,
@@ -374,6 +377,7 @@ impl Settings {
             frontend_dir: PathBuf::from(env.get("FRONTEND_DIR").unwrap_or_else(|| "frontend/dist".to_owned())),
             trusted_proxies: env.parse("TRUSTED_PROXIES", "", TrustedProxies::parse)?,
             request_body_timeout: env.parse("REQUEST_BODY_TIMEOUT", "10", parse_body_timeout)?,
+            metrics_addr,
         })
     }
 }
@@ -434,6 +438,19 @@ fn parse_body_timeout(raw: &str) -> Result<Duration, String> {
         Ok(seconds) if (1..=300).contains(&seconds) => Ok(Duration::from_secs(seconds)),
         _ => Err(format!("expected a number of seconds from 1 to 300, got {raw:?}")),
     }
+}
+
+/// A listener of its own: the public one must never serve the metrics.
+fn parse_metrics_addr(raw: &str, bind_addr: SocketAddr) -> Result<SocketAddr, String> {
+    let addr: SocketAddr =
+        raw.trim().parse().map_err(|_| format!("expected host:port, e.g. 127.0.0.1:9464, got {raw:?}"))?;
+    if addr.port() != 0
+        && addr.port() == bind_addr.port()
+        && (addr.ip() == bind_addr.ip() || addr.ip().is_unspecified() || bind_addr.ip().is_unspecified())
+    {
+        return Err(format!("{addr} is BIND_ADDR's port; metrics need a port of their own (e.g. 9464)"));
+    }
+    Ok(addr)
 }
 
 fn parse_api_base(raw: &str) -> Result<Url, String> {
@@ -553,12 +570,23 @@ mod tests {
             (&[("TWILIO_API_BASE", "not a url")], "TWILIO_API_BASE"),
             (&[("TRUSTED_PROXIES", "10.0.0.0/8, nginx")], "TRUSTED_PROXIES"),
             (&[("REQUEST_BODY_TIMEOUT", "0")], "REQUEST_BODY_TIMEOUT"),
+            (&[("METRICS_ADDR", "9464")], "METRICS_ADDR"),
+            (&[("METRICS_ADDR", "127.0.0.1:8080")], "METRICS_ADDR"),
+            (&[("BIND_ADDR", "0.0.0.0:8080"), ("METRICS_ADDR", "10.0.0.5:8080")], "METRICS_ADDR"),
         ];
         for (vars, variable) in cases {
             let err = settings(vars).unwrap_err();
             assert_eq!(err.variable, *variable, "for {vars:?}");
             assert!(err.to_string().starts_with(variable));
         }
+    }
+
+    #[test]
+    fn metrics_are_off_unless_an_address_is_given() {
+        assert_eq!(settings(&[]).unwrap().metrics_addr, None);
+        assert_eq!(settings(&[("METRICS_ADDR", " ")]).unwrap().metrics_addr, None);
+        let on = settings(&[("METRICS_ADDR", "0.0.0.0:9464")]).unwrap();
+        assert_eq!(on.metrics_addr, Some("0.0.0.0:9464".parse().unwrap()));
     }
 
     #[test]

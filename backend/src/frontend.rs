@@ -8,8 +8,9 @@ use actix_files::NamedFile;
 use actix_web::http::header::{self, CacheControl, CacheDirective, ContentEncoding, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
-/// Paths the app never owns: unknown ones there answer a JSON 404/405, not the dashboard.
-const SERVER_PREFIXES: [&str; 4] = ["/api", "/webhooks", "/healthz", "/readyz"];
+/// Paths the app never owns: unknown ones there answer a JSON 404/405, not the dashboard. `/metrics` is
+/// served on `METRICS_ADDR` only; here it is a 404, never the dashboard looking like a 200 to a scraper.
+const SERVER_PREFIXES: [&str; 5] = ["/api", "/webhooks", "/healthz", "/readyz", "/metrics"];
 
 #[derive(Debug, Clone)]
 pub struct Frontend {
@@ -152,6 +153,7 @@ mod tests {
         assert!(!Frontend::owns("/webhooks/twilio"));
         assert!(!Frontend::owns("/healthz"));
         assert!(!Frontend::owns("/readyz"));
+        assert!(!Frontend::owns("/metrics"));
         assert!(Frontend::owns("/"));
         assert!(Frontend::owns("/tickets/12"));
         assert!(Frontend::owns("/apiary"));

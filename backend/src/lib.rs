@@ -14,6 +14,7 @@ pub mod error;
 pub mod frontend;
 pub mod gateways;
 pub mod json;
+pub mod metrics;
 pub mod middleware;
 pub mod numbers;
 pub mod startup;

@@ -2,6 +2,7 @@
 //! settings refresh, auto-close).
 
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ use crate::domain::PhoneNumber;
 use crate::error::{ApiError, json_error, path_error, query_error, render_plain_error};
 use crate::frontend::Frontend;
 use crate::gateways::SmsGateway;
+use crate::metrics::{self, Metrics};
 use crate::middleware::{BodyDeadline, RequestLog, SecurityHeaders};
 use crate::state::AppState;
 use crate::tickets::close_inactive_tickets;
@@ -46,6 +48,8 @@ const FORGET_SIGN_IN_FAILURES_BATCH: i64 = 5_000;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener (`METRICS_ADDR`) and its port.
+    metrics: Option<(Server, u16)>,
     worker: DeliveryWorker,
     db: Database,
     settings: SettingsCache,
@@ -87,6 +91,19 @@ impl Application {
         let bind_error = |source| StartupError::Bind { addr: addr.to_string(), source };
         let listener = TcpListener::bind(addr).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
+        let metrics = Metrics::new(&db, config.gateway.name());
+        let metrics_server = match config.metrics_addr {
+            Some(addr) => {
+                let bind_error = |source| StartupError::Bind { addr: addr.to_string(), source };
+                let listener = TcpListener::bind(addr).map_err(bind_error)?;
+                let port = listener.local_addr().map_err(bind_error)?.port();
+                tracing::info!(%addr, port, "metrics at /metrics");
+                Some((metrics::serve(metrics.clone(), listener).map_err(bind_error)?, port))
+            }
+            None => None,
+        };
+        // Measured only when someone can see it.
+        let http_metrics = metrics_server.as_ref().map(|_| metrics.http());
 
         let settings = SettingsCache::new(&config);
         let effective = settings.refresh(&db).await?;
@@ -112,6 +129,7 @@ impl Application {
             passwords: PasswordWork::for_this_machine(),
             trusted_proxies: config.trusted_proxies.clone(),
             texted_numbers: Default::default(),
+            metrics: metrics.clone(),
         });
         let document = openapi();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
@@ -121,6 +139,7 @@ impl Application {
         let request_log = RequestLog { trusted_proxies: Arc::new(config.trusted_proxies.clone()) };
         let server = HttpServer::new(move || {
             let request_log = request_log.clone();
+            let measured = http_metrics.clone().map(Rc::new);
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(render_plain_error))
                 .app_data(state.clone())
@@ -148,6 +167,8 @@ impl Application {
                 .wrap(from_fn(move |req, next| body_deadline.apply(req, next)))
                 // So that every answer carries them, errors and timeouts included.
                 .wrap(from_fn(move |req, next| security_headers.apply(req, next)))
+                // The time and status the client sees.
+                .wrap(from_fn(move |req, next| metrics::http::measure(measured.clone(), req, next)))
                 // Outermost: the request's id and span cover everything the other layers do and log.
                 .wrap(from_fn(move |req, next| request_log.clone().apply(req, next)))
         })
@@ -156,13 +177,18 @@ impl Application {
         .run();
 
         let gateway = SmsGateway::from_settings(&config.gateway, &config.public_url, config.delivery.send_timeout);
-        let worker = DeliveryWorker::new(db.clone(), gateway, config.delivery.clone(), outbox);
+        let worker = DeliveryWorker::new(db.clone(), gateway, config.delivery.clone(), outbox, metrics);
         tracing::info!(%addr, port, gateway = config.gateway.name(), "smsdesk listening");
-        Ok(Self { port, server, worker, db, settings })
+        Ok(Self { port, server, metrics: metrics_server, worker, db, settings })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port; `None` without `METRICS_ADDR`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// Stops the HTTP server (and so the background work) from elsewhere, e.g. at the end of a test.
@@ -179,10 +205,16 @@ impl Application {
         let (stop, stopped) = watch::channel(false);
         let worker = tokio::spawn(self.worker.run(stopped.clone()));
         let maintenance = tokio::spawn(maintain(self.db, self.settings, stopped));
+        let metrics = self.metrics.map(|(server, _)| (server.handle(), tokio::spawn(server)));
         let served = self.server.await;
         let _ = stop.send(true);
         let _ = worker.await;
         let _ = maintenance.await;
+        // Last, so that the drain shows in the metrics.
+        if let Some((handle, server)) = metrics {
+            handle.stop(true).await;
+            let _ = server.await;
+        }
         served
     }
 }

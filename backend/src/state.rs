@@ -7,6 +7,7 @@ use crate::config::{PublicUrl, TrustedProxies};
 use crate::db::Database;
 use crate::delivery::OutboxSignal;
 use crate::domain::PhoneNumber;
+use crate::metrics::Metrics;
 use crate::numbers::KnownTextedNumbers;
 use crate::tickets::TeamCountsCache;
 use crate::webhooks::messagebird_signature::MessageBirdSignature;
@@ -29,4 +30,6 @@ pub struct AppState {
     /// Whose `X-Forwarded-For` is believed (see [`crate::api::ClientAddress`]).
     pub trusted_proxies: TrustedProxies,
     pub texted_numbers: KnownTextedNumbers,
+    /// Counters for what the handlers decide (webhook outcomes, delivery reports).
+    pub metrics: Metrics,
 }

@@ -7,6 +7,7 @@
 //! writer connections ([`postgres::writer`]), and PostgreSQL settles concurrency between them and between
 //! replicas.
 
+pub mod metrics;
 mod outbox;
 mod postgres;
 pub mod queue;
@@ -26,10 +27,15 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use self::metrics::{StorageMetrics, WaitingGauge};
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// The pools' names in the metrics.
+const READERS: &str = "readers";
+const WRITERS: &str = "writers";
 
 /// Serialises migrations when several replicas start at once against one PostgreSQL database.
 const MIGRATION_LOCK_KEY: i64 = 0x0073_6d73_6465_736b; // "smsdesk" in ASCII
@@ -239,19 +245,32 @@ enum Writes {
 pub struct Database {
     pool: DbPool,
     writes: Writes,
+    metrics: StorageMetrics,
+    readers_waiting: WaitingGauge,
+}
+
+/// A pool's connections at one moment (r2d2's `State`), for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub pool: &'static str,
+    pub connections: u32,
+    pub idle: u32,
 }
 
 impl Database {
     /// Connects, applies pending migrations and starts the write path.
     pub fn connect(settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let metrics = StorageMetrics::default();
+        let readers_waiting = metrics.waiting_for(READERS);
         match &settings.url {
             DatabaseUrl::Postgres(url) => {
                 // Establish the concrete type first: `AnyConnection::establish` hides the real error.
                 let mut conn = diesel::PgConnection::establish(url)?;
                 migrate_postgres(&mut conn)?.log();
                 let pool = build_pool(url, settings.pool_size, None)?;
-                let writes = Writes::Postgres(postgres::writer::PostgresWriters::connect(url, settings.writers)?);
-                Ok(Self { pool, writes })
+                let writes =
+                    Writes::Postgres(postgres::writer::PostgresWriters::connect(url, settings.writers, &metrics)?);
+                Ok(Self { pool, writes, metrics, readers_waiting })
             }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy().into_owned();
@@ -272,8 +291,8 @@ impl Database {
                 conn.batch_execute("PRAGMA cache_size = -4096;")?;
                 let checkpointer = diesel::SqliteConnection::establish(&path)?;
                 let pool = build_pool(&path, settings.pool_size, Some(SqlitePragmas))?;
-                let writes = Writes::Sqlite(sqlite::writer::GroupWriter::start(conn, checkpointer)?);
-                Ok(Self { pool, writes })
+                let writes = Writes::Sqlite(sqlite::writer::GroupWriter::start(conn, checkpointer, &metrics)?);
+                Ok(Self { pool, writes, metrics, readers_waiting })
             }
         }
     }
@@ -290,8 +309,12 @@ impl Database {
         E: From<StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let waiting = self.readers_waiting.clone();
         run_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
+            let mut conn = {
+                let _waiting = waiting.wait();
+                pool.get().map_err(StoreError::from)?
+            };
             query(&mut conn)
         })
         .await
@@ -365,6 +388,27 @@ impl Database {
                 None => writers.write_replayable(change).await,
             },
         }
+    }
+
+    /// What the storage layer measures (see [`metrics`]).
+    pub fn metrics(&self) -> &StorageMetrics {
+        &self.metrics
+    }
+
+    /// The pools' connections now; for SQLite's single writer, the writes queued for it are stored as its
+    /// waiting count instead (it has no pool to wait on).
+    pub fn pool_usage(&self) -> Vec<PoolUsage> {
+        let usage = |pool, state: diesel::r2d2::State| PoolUsage {
+            pool,
+            connections: state.connections,
+            idle: state.idle_connections,
+        };
+        let mut pools = vec![usage(READERS, self.pool.state())];
+        match &self.writes {
+            Writes::Postgres(writers) => pools.push(usage(WRITERS, writers.pool_state())),
+            Writes::Sqlite(writer) => self.metrics.waiting_for(WRITERS).set(writer.queued() as i64),
+        }
+        pools
     }
 
     /// `SELECT 1` on a pooled connection: is the database reachable?

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::AnyConnection;
 use crate::db::schema::{delivery_events, messages, outbox, tickets};
 use crate::db::tickets::{record_opt_out, ticket_opted_out};
-use crate::delivery::store::{GatewayId, OutboxStore, StatusChange, StoredReport};
+use crate::delivery::store::{GatewayId, OutboxBacklog, OutboxStore, StatusChange, StoredReport};
 use crate::delivery::{ClaimedMessage, DeliveryReport};
 use crate::domain::{DeliveryStatus, MessageId, PhoneNumber, Provider};
 use crate::gateways::OutgoingSms;
@@ -110,6 +110,14 @@ impl OutboxStore for AnyConnection {
             return Ok(());
         }
         diesel::delete(outbox::table.filter(outbox::message_id.eq_any(ids))).execute(self).map(drop)
+    }
+
+    fn backlog(&mut self) -> QueryResult<OutboxBacklog> {
+        let (messages, oldest_queued_at): (i64, Option<NaiveDateTime>) = outbox::table
+            .inner_join(messages::table)
+            .select((diesel::dsl::count_star(), diesel::dsl::min(messages::created_at)))
+            .first(self)?;
+        Ok(OutboxBacklog { messages, oldest_queued_at })
     }
 
     fn record_opt_out(&mut self, customer: &PhoneNumber, channel: &PhoneNumber, at: NaiveDateTime) -> QueryResult<()> {

@@ -24,7 +24,8 @@ pub use outbox::{
 
 use crate::config::DeliverySettings;
 use crate::db::{Database, StoreError};
-use crate::gateways::SmsGateway;
+use crate::gateways::{SendError, SmsGateway};
+use crate::metrics::{Metrics, SendOutcome};
 
 /// How often an idle worker looks for due retries and for messages queued by other server processes.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -49,11 +50,18 @@ pub struct DeliveryWorker {
     gateway: Arc<SmsGateway>,
     settings: DeliverySettings,
     signal: OutboxSignal,
+    metrics: Metrics,
 }
 
 impl DeliveryWorker {
-    pub fn new(db: Database, gateway: SmsGateway, settings: DeliverySettings, signal: OutboxSignal) -> Self {
-        Self { db, gateway: Arc::new(gateway), settings, signal }
+    pub fn new(
+        db: Database,
+        gateway: SmsGateway,
+        settings: DeliverySettings,
+        signal: OutboxSignal,
+        metrics: Metrics,
+    ) -> Self {
+        Self { db, gateway: Arc::new(gateway), settings, signal, metrics }
     }
 
     pub fn database(&self) -> Database {
@@ -98,10 +106,16 @@ impl DeliveryWorker {
                 let Ok(permit) = slots.clone().acquire_many_owned(messages.len() as u32).await else {
                     break;
                 };
-                let (gateway, recorder) = (self.gateway.clone(), recorder.clone());
+                let (gateway, recorder, metrics) = (self.gateway.clone(), recorder.clone(), self.metrics.clone());
                 tokio::spawn(async move {
                     for message in messages {
                         let attempt = send(&gateway, &message).await;
+                        metrics.send(match &attempt {
+                            Attempt::Sent(_) => SendOutcome::Accepted,
+                            Attempt::Failed(SendError::Refused { .. }) => SendOutcome::Refused,
+                            Attempt::Failed(SendError::Temporary { .. }) => SendOutcome::TemporaryFailure,
+                            Attempt::SkippedOptedOut => SendOutcome::SkippedOptedOut,
+                        });
                         recorder.record(message, attempt).await;
                     }
                     drop(permit);

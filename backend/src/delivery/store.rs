@@ -32,6 +32,13 @@ pub struct StoredReport {
     pub error_code: Option<String>,
 }
 
+/// The messages still to be sent, and when the oldest of them was queued (its message's creation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    pub messages: i64,
+    pub oldest_queued_at: Option<NaiveDateTime>,
+}
+
 pub trait OutboxStore {
     /// Takes up to `limit` messages due by `now` and hides them from every other worker (this process's
     /// and other replicas') until `lease_until`, counting the attempt. Rows another worker is claiming
@@ -66,6 +73,9 @@ pub trait OutboxStore {
     fn store_report(&mut self, report: &DeliveryReport, at: NaiveDateTime) -> QueryResult<()>;
 
     fn message_with_gateway_id(&mut self, gateway_id: GatewayId<'_>) -> QueryResult<Option<MessageId>>;
+
+    /// What is left to send, for the metrics: one aggregate over the outbox, which holds unsent messages only.
+    fn backlog(&mut self) -> QueryResult<OutboxBacklog>;
 
     /// Stored reports about any of these gateway ids, oldest first.
     fn reports_about(&mut self, gateway_ids: &[GatewayId<'_>]) -> QueryResult<Vec<StoredReport>>;

@@ -9,14 +9,16 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sha2::{Digest, Sha256};
 
 use super::messagebird_signature::{MESSAGEBIRD_SIGNATURE_HEADER, SignedRequest};
-use super::{called_url, file_inbound_sms, form_params, gateway_error_code, gateway_number, param, required};
+use super::{
+    called_url, counted, file_inbound_sms, form_params, gateway_error_code, gateway_number, param, record_report,
+    required,
+};
 use crate::api::ErrorBody;
-use crate::db::StoreError;
-use crate::delivery::{DeliveryReport, record_delivery_report};
+use crate::delivery::DeliveryReport;
 use crate::domain::{DeliveryStatus, Provider, SmsText};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tickets::InboundSms;
+use crate::tickets::{InboundSms, IngestOutcome};
 
 /// Refuses a request unless its `MessageBird-Signature-JWT` is valid, or an admin turned checking off.
 /// Returns what the token says about the request (`None` when checking is off).
@@ -78,8 +80,13 @@ pub async fn receive_sms(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed = check_signature(&state, &req, &body)?;
-    let fields = if is_json(&req) { json_fields(&body)? } else { form_params(&body)? };
+    counted(&state, Provider::MessageBird, file_sms(&state, &req, &body)).await?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("OK"))
+}
+
+async fn file_sms(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<IngestOutcome, ApiError> {
+    let signed = check_signature(state, req, body)?;
+    let fields = if is_json(req) { json_fields(body)? } else { form_params(body)? };
     let recipient = match param(&fields, "recipient") {
         Some(raw) => gateway_number(raw, "recipient")?,
         // Flow webhooks do not say which number was texted: it is ours.
@@ -98,8 +105,7 @@ pub async fn receive_sms(
         body: SmsText::from_gateway(param(&fields, "payload").or_else(|| param(&fields, "body")).unwrap_or_default()),
         media_urls: Vec::new(),
     };
-    file_inbound_sms(&state, sms).await?;
-    Ok(HttpResponse::Ok().content_type("text/plain").body("OK"))
+    file_inbound_sms(state, sms).await
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -169,7 +175,7 @@ async fn receive_status(
             status,
             error_code: gateway_error_code(param(&params, "statusErrorCode")),
         };
-        state.db.write_replayable(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
+        record_report(&state, report).await?;
     }
     Ok(HttpResponse::Ok().content_type("text/plain").body("OK"))
 }

@@ -6,12 +6,17 @@ pub mod messagebird_signature;
 pub mod twilio;
 pub mod twilio_signature;
 
-use actix_web::HttpRequest;
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, ResponseError};
 
 use crate::config::PublicUrl;
 use crate::db::StoreError;
-use crate::domain::{MediaUrl, PhoneNumber, PhoneNumberError};
+use crate::delivery::{DeliveryReport, record_delivery_report};
+use crate::domain::{MediaUrl, PhoneNumber, PhoneNumberError, Provider};
 use crate::error::ApiError;
+use crate::metrics::WebhookOutcome;
 use crate::numbers::remember_texted_number;
 use crate::state::AppState;
 use crate::tickets::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};
@@ -59,6 +64,34 @@ fn gateway_error_code(raw: Option<&str>) -> Option<String> {
     let code = raw?.trim();
     let numeric = !code.is_empty() && code.len() <= 10 && code.bytes().all(|b| b.is_ascii_digit());
     (numeric && !code.trim_start_matches('0').is_empty()).then(|| code.to_owned())
+}
+
+/// Runs a gateway's inbound-text handling (`filing`: check, parse, file) and counts what became of it in
+/// `smsdesk_webhooks_total`. The one place the outcomes are told apart: a 403 is only ever a signature
+/// problem, any other 4xx the webhook's content, a 5xx ours.
+pub(crate) async fn counted(
+    state: &AppState,
+    provider: Provider,
+    filing: impl Future<Output = Result<IngestOutcome, ApiError>>,
+) -> Result<IngestOutcome, ApiError> {
+    let filed = filing.await;
+    let outcome = match &filed {
+        Ok(IngestOutcome::Duplicate) => WebhookOutcome::Duplicate,
+        Ok(_) => WebhookOutcome::Stored,
+        Err(e) if e.status_code() == StatusCode::FORBIDDEN => WebhookOutcome::BadSignature,
+        Err(e) if e.status_code().is_client_error() => WebhookOutcome::Invalid,
+        Err(_) => WebhookOutcome::Error,
+    };
+    state.metrics.webhook(provider, outcome);
+    filed
+}
+
+/// Records a gateway's delivery report and counts it by status (`smsdesk_delivery_reports_total`).
+pub(crate) async fn record_report(state: &AppState, report: DeliveryReport) -> Result<(), ApiError> {
+    let (provider, status) = (report.provider, report.status);
+    state.db.write_replayable(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
+    state.metrics.delivery_report(provider, status);
+    Ok(())
 }
 
 /// Files the text under its ticket (and, the first time this process sees the number of ours it was sent

@@ -3,15 +3,15 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::{
-    called_url, file_inbound_sms, form_params, gateway_error_code, gateway_number, media_urls, param, required,
+    called_url, counted, file_inbound_sms, form_params, gateway_error_code, gateway_number, media_urls, param,
+    record_report, required,
 };
 use crate::api::ErrorBody;
-use crate::db::StoreError;
-use crate::delivery::{DeliveryReport, record_delivery_report};
+use crate::delivery::DeliveryReport;
 use crate::domain::{DeliveryStatus, Provider, SmsText};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tickets::InboundSms;
+use crate::tickets::{InboundSms, IngestOutcome};
 
 const SIGNATURE_HEADER: &str = "X-Twilio-Signature";
 /// Twilio logs an empty answer as an error; an empty TwiML response acknowledges without replying.
@@ -66,10 +66,14 @@ pub async fn receive_sms(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = form_params(&body)?;
-    check_signature(&state, &req, &params)?;
-    file_inbound_sms(&state, inbound_sms(&params)?).await?;
+    counted(&state, Provider::Twilio, file_sms(&state, &req, &body)).await?;
     Ok(HttpResponse::Ok().content_type("text/xml").body(EMPTY_TWIML))
+}
+
+async fn file_sms(state: &AppState, req: &HttpRequest, body: &[u8]) -> Result<IngestOutcome, ApiError> {
+    let params = form_params(body)?;
+    check_signature(state, req, &params)?;
+    file_inbound_sms(state, inbound_sms(&params)?).await
 }
 
 fn inbound_sms(params: &[(String, String)]) -> Result<InboundSms, ApiError> {
@@ -143,7 +147,7 @@ pub async fn receive_status(
             status,
             error_code: gateway_error_code(param(&params, "ErrorCode")),
         };
-        state.db.write_replayable(move |conn| record_delivery_report(conn, &report).map_err(StoreError::from)).await?;
+        record_report(&state, report).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -150,6 +150,8 @@ pub struct TestApp {
     pub db: Database,
     pub database: Arc<TestDatabase>,
     pub env: HashMap<String, String>,
+    /// The metrics listener's port (`METRICS_ADDR`), as `port()` is the public one's.
+    pub metrics_port: Option<u16>,
     handle: ServerHandle,
 }
 
@@ -200,12 +202,13 @@ async fn start(database: Arc<TestDatabase>, gateway: Arc<MockServer>, overrides:
     settings.delivery.retry_base = Duration::from_millis(100);
     let app = Application::build(settings).await.unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_port = app.metrics_port();
     let handle = app.handle();
     let db = app.database();
     tokio::spawn(app.run_until_stopped());
     let token = new_token(&db, Role::Admin).await;
     let api = TestClient { address, client: reqwest::Client::new(), token, gateway };
-    TestApp { api, db, database, env, handle }
+    TestApp { api, db, database, env, metrics_port, handle }
 }
 
 /// A new user of the given role and an API token for them.

@@ -15,6 +15,7 @@ mod delivery;
 mod hardening;
 mod inbound_twilio;
 mod messagebird;
+mod metrics;
 mod operations;
 mod opt_out;
 mod process;
@@ -143,6 +144,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         operations::request_ids_are_taken_from_the_proxy_when_sane_and_made_otherwise,
         operations::every_request_is_one_access_log_line_with_its_request_id_and_no_secrets,
         operations::migrate_reports_and_no_command_starts_on_a_database_from_a_newer_version,
+        metrics::webhooks_sends_and_delivery_reports_are_counted_on_the_metrics_port,
+        metrics::the_outbox_gauges_show_what_waits_to_be_sent_and_for_how_long,
+        metrics::metrics_are_never_served_on_the_public_port_and_not_at_all_without_metrics_addr,
     ]
 }
 

@@ -21,6 +21,7 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 use tokio::sync::{OnceCell, Semaphore, mpsc, oneshot};
 
+use crate::db::metrics::WriterMetrics;
 use crate::db::{AnyConnection, DbPool, StoreError, now};
 use crate::domain::{MessageId, TicketId, TicketStatus};
 use crate::tickets::store::{AppendedText, TextToAppend};
@@ -45,11 +46,12 @@ pub(in crate::db) struct AppendBatcher {
     turns: Arc<Semaphore>,
     /// Started on first use, so that the database can be opened outside an async runtime (the CLI).
     requests: Arc<OnceCell<mpsc::Sender<Request>>>,
+    metrics: WriterMetrics,
 }
 
 impl AppendBatcher {
-    pub(in crate::db) fn new(pool: DbPool, turns: Arc<Semaphore>) -> Self {
-        Self { pool, turns, requests: Arc::new(OnceCell::new()) }
+    pub(in crate::db) fn new(pool: DbPool, turns: Arc<Semaphore>, metrics: WriterMetrics) -> Self {
+        Self { pool, turns, requests: Arc::new(OnceCell::new()), metrics }
     }
 
     /// Joins `text` to its pair's unclosed ticket: `None` when the pair has none (nothing was written).
@@ -58,7 +60,7 @@ impl AppendBatcher {
             .requests
             .get_or_init(|| async {
                 let (requests, queue) = mpsc::channel(QUEUE_DEPTH);
-                tokio::spawn(gather(queue, self.pool.clone(), self.turns.clone()));
+                tokio::spawn(gather(queue, self.pool.clone(), self.turns.clone(), self.metrics.clone()));
                 requests
             })
             .await;
@@ -70,7 +72,7 @@ impl AppendBatcher {
 
 /// Takes a writer connection for the first waiting text, then every text waiting by then that can share its
 /// statement, and stores them while gathering the next batch.
-async fn gather(mut queue: mpsc::Receiver<Request>, pool: DbPool, turns: Arc<Semaphore>) {
+async fn gather(mut queue: mpsc::Receiver<Request>, pool: DbPool, turns: Arc<Semaphore>, metrics: WriterMetrics) {
     let mut deferred: VecDeque<Request> = VecDeque::new();
     loop {
         let first = match deferred.pop_front() {
@@ -92,10 +94,10 @@ async fn gather(mut queue: mpsc::Receiver<Request>, pool: DbPool, turns: Arc<Sem
             }
         }
         deferred.extend(skipped);
-        let pool = pool.clone();
+        let (pool, metrics) = (pool.clone(), metrics.clone());
         tokio::spawn(async move {
             let texts: Vec<TextToAppend> = batch.iter().map(|request| request.text.clone()).collect();
-            let outcomes = tokio::task::spawn_blocking(move || store(&pool, &texts)).await;
+            let outcomes = tokio::task::spawn_blocking(move || store(&pool, &texts, &metrics)).await;
             drop(turn);
             match outcomes {
                 Ok(outcomes) => {
@@ -128,7 +130,11 @@ fn fits(batch: &[Request], text: &TextToAppend) -> bool {
 
 /// Stores a batch: one statement, or each text alone if that statement fails (a text's own fault must not
 /// fail the others).
-fn store(pool: &DbPool, texts: &[TextToAppend]) -> Vec<Result<Option<AppendedText>, StoreError>> {
+fn store(
+    pool: &DbPool,
+    texts: &[TextToAppend],
+    metrics: &WriterMetrics,
+) -> Vec<Result<Option<AppendedText>, StoreError>> {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(e) => {
@@ -139,16 +145,20 @@ fn store(pool: &DbPool, texts: &[TextToAppend]) -> Vec<Result<Option<AppendedTex
     let AnyConnection::Postgresql(pg) = &mut *conn else {
         return texts.iter().map(|_| Err(StoreError::Commit("not a PostgreSQL connection".to_owned()))).collect();
     };
-    if let [text] = texts {
-        return vec![append_one(pg, text)];
-    }
-    match append_batch(pg, texts) {
-        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-        Err(e) => {
-            tracing::warn!(error = %e, texts = texts.len(), "a batch of texts failed; storing them one by one");
-            texts.iter().map(|text| append_one(pg, text)).collect()
+    let started = std::time::Instant::now();
+    let outcomes = if let [text] = texts {
+        vec![append_one(pg, text)]
+    } else {
+        match append_batch(pg, texts) {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, texts = texts.len(), "a batch of texts failed; storing them one by one");
+                texts.iter().map(|text| append_one(pg, text)).collect()
+            }
         }
-    }
+    };
+    metrics.group(texts.len(), started.elapsed());
+    outcomes
 }
 
 fn append_one(pg: &mut PgConnection, text: &TextToAppend) -> Result<Option<AppendedText>, StoreError> {

@@ -20,6 +20,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use crate::db::metrics::{StorageMetrics, WaitingGauge, WriterMetrics};
 use crate::db::{AnyConnection, DbPool, StoreError, WriteError};
 use crate::tickets::store::{AppendedText, TextToAppend};
 
@@ -61,11 +62,14 @@ pub(in crate::db) struct PostgresWriters {
     /// connection free).
     turns: std::sync::Arc<tokio::sync::Semaphore>,
     texts: super::append_batch::AppendBatcher,
+    metrics: WriterMetrics,
+    /// Writes waiting for their turn and a connection.
+    waiting: WaitingGauge,
 }
 
 impl PostgresWriters {
     /// `connections` writes at a time from this process.
-    pub(in crate::db) fn connect(url: &str, connections: u32) -> Result<Self, StoreError> {
+    pub(in crate::db) fn connect(url: &str, connections: u32, metrics: &StorageMetrics) -> Result<Self, StoreError> {
         let pool = Pool::builder()
             .max_size(connections)
             .min_idle(Some(connections.min(4)))
@@ -75,8 +79,13 @@ impl PostgresWriters {
             .connection_customizer(Box::new(WriterSession))
             .build(ConnectionManager::<AnyConnection>::new(url))?;
         let turns = std::sync::Arc::new(tokio::sync::Semaphore::new(connections as usize));
-        let texts = super::append_batch::AppendBatcher::new(pool.clone(), turns.clone());
-        Ok(Self { pool, turns, texts })
+        let texts =
+            super::append_batch::AppendBatcher::new(pool.clone(), turns.clone(), metrics.writer("postgres_texts"));
+        Ok(Self { pool, turns, texts, metrics: metrics.writer("postgres"), waiting: metrics.waiting_for("writers") })
+    }
+
+    pub(in crate::db) fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
     }
 
     /// Runs `change` in a transaction of its own, once.
@@ -86,12 +95,17 @@ impl PostgresWriters {
         T: Send + 'static,
         E: From<StoreError> + From<DieselError> + Send + 'static,
     {
+        let waiting = self.waiting.wait();
         let _turn = self.turns.acquire().await.map_err(|_| StoreError::WriterStopped)?;
-        let pool = self.pool.clone();
+        let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
         crate::db::run_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
+            drop(waiting);
             let conn: &mut AnyConnection = &mut conn;
-            conn.transaction(change)
+            let started = std::time::Instant::now();
+            let outcome = conn.transaction(change);
+            metrics.transaction(started.elapsed());
+            outcome
         })
         .await
     }
@@ -104,14 +118,19 @@ impl PostgresWriters {
         T: Send + 'static,
         E: WriteError,
     {
+        let waiting = self.waiting.wait();
         let _turn = self.turns.acquire().await.map_err(|_| StoreError::WriterStopped)?;
-        let pool = self.pool.clone();
+        let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
         crate::db::run_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
+            drop(waiting);
             let conn: &mut AnyConnection = &mut conn;
             let mut attempt = 1;
             loop {
-                match conn.transaction(|conn| change(conn)) {
+                let started = std::time::Instant::now();
+                let outcome = conn.transaction(|conn| change(conn));
+                metrics.transaction(started.elapsed());
+                match outcome {
                     Err(e) if e.is_transient() && attempt < ATTEMPTS => {
                         tracing::info!(attempt, "write failed to break a deadlock or conflict; running it again");
                         // The other side is committing: let it finish.

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::db::metrics::{StorageMetrics, WriterMetrics};
 use crate::db::{AnyConnection, StoreError};
 
 /// The most jobs committed together; bounds the time the first caller of a group waits.
@@ -180,14 +181,20 @@ impl GroupWriter {
     pub(in crate::db) fn start(
         conn: diesel::SqliteConnection,
         checkpointer: diesel::SqliteConnection,
+        metrics: &StorageMetrics,
     ) -> Result<Self, StoreError> {
-        let jobs = spawn_writer(AnyConnection::Sqlite(conn))?;
+        let jobs = spawn_writer(AnyConnection::Sqlite(conn), metrics.writer("sqlite"))?;
         let (stop, stopped) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpoint_until_stopped(checkpointer, stopped))
             .map_err(|_| StoreError::WriterStopped)?;
         Ok(Self { jobs, _checkpoints: std::sync::Arc::new(stop) })
+    }
+
+    /// Writes waiting for the writer thread now.
+    pub(in crate::db) fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
     }
 
     /// Queues a change to run once, in a savepoint of its own.
@@ -238,16 +245,16 @@ fn checkpoint_until_stopped(mut conn: diesel::SqliteConnection, stopped: std::sy
     }
 }
 
-fn spawn_writer(conn: AnyConnection) -> Result<mpsc::Sender<Box<dyn Job>>, StoreError> {
+fn spawn_writer(conn: AnyConnection, metrics: WriterMetrics) -> Result<mpsc::Sender<Box<dyn Job>>, StoreError> {
     let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
     std::thread::Builder::new()
         .name("sqlite-writer".into())
-        .spawn(move || run(conn, queue))
+        .spawn(move || run(conn, queue, &metrics))
         .map_err(|_| StoreError::WriterStopped)?;
     Ok(jobs)
 }
 
-fn run(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+fn run(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn Job>>, metrics: &WriterMetrics) {
     let mut group: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_GROUP);
     let mut calm = true;
     while let Some(first) = queue.blocking_recv() {
@@ -258,7 +265,7 @@ fn run(mut conn: AnyConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
                 Err(_) => break,
             }
         }
-        calm = commit_group(&mut conn, &mut group, calm);
+        calm = commit_group(&mut conn, &mut group, calm, metrics);
     }
 }
 
@@ -289,7 +296,7 @@ fn rollback(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
 /// Runs and commits a group. Savepoints cost a statement per job, so when every job in the group is replayable and the last group had no failure
 /// (`calm`), the jobs run without them; should one fail, the group is rolled back and run again with them.
 /// Returns whether no job failed, for the next group.
-fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>, calm: bool) -> bool {
+fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>, calm: bool, metrics: &WriterMetrics) -> bool {
     if let Err(e) = begin(conn) {
         abandon_group(group, &e.to_string());
         return true;
@@ -309,6 +316,8 @@ fn commit_group(conn: &mut AnyConnection, group: &mut Vec<Box<dyn Job>>, calm: b
     let ran = started.elapsed();
     let committing = Instant::now();
     let committed = commit(conn);
+    // The commit alone: the log's fsync that every caller of the group waited for.
+    metrics.group(group.len(), committing.elapsed());
     if started.elapsed() > SLOW_STEP {
         // Every caller of the group waited this long: worth knowing when webhooks slow down.
         tracing::warn!(
