@@ -60,7 +60,13 @@ impl BodyDeadline {
             Ok(answer) => answer.into_parts().0,
             Err(_) => return Err(too_slow.into()),
         };
-        tracing::info!(timeout_s = seconds, path = %request.path(), "request body too slow; closing the connection");
+        // The route's pattern, not the path: a path can hold a phone number.
+        let route = request.match_pattern();
+        tracing::info!(
+            timeout_s = seconds,
+            route = route.as_deref().unwrap_or(super::UNMATCHED_ROUTE),
+            "request body too slow; closing the connection"
+        );
         let mut response: HttpResponse = too_slow.error_response();
         response.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
         Ok(ServiceResponse::new(request, response).map_into_right_body())
