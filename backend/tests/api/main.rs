@@ -19,6 +19,7 @@ mod opt_out;
 mod process;
 mod queue;
 mod replicas;
+mod shutdown;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -93,6 +94,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         process::cli_creates_users_and_prints_a_token_alone,
         process::bad_configuration_stops_start_up_naming_the_variable,
         process::migrate_command_prepares_the_database,
+        shutdown::sigterm_finishes_requests_and_sends_in_flight_claims_nothing_new_and_exits_0,
         access::sign_in_sets_a_safe_cookie_and_returns_a_csrf_token,
         access::wrong_passwords_and_unknown_users_get_401,
         access::repeated_failed_sign_ins_are_slowed_down,
