@@ -17,6 +17,7 @@ mod inbound_twilio;
 mod messagebird;
 mod opt_out;
 mod process;
+mod proxy;
 mod queue;
 mod replicas;
 mod shutdown;
@@ -165,6 +166,14 @@ fn postgres_only_tests() -> Vec<(&'static str, PostgresTestFn)> {
     ]
 }
 
+/// Replicas behind nginx running deploy/nginx.conf: PostgreSQL and nginx.
+fn proxy_tests() -> Vec<(&'static str, PostgresTestFn)> {
+    postgres_tests![
+        proxy::a_replica_killed_during_a_burst_behind_nginx_costs_no_webhook_and_each_text_is_stored_once,
+        proxy::a_rolling_restart_behind_nginx_under_100_webhooks_a_second_fails_none_and_stores_each_once,
+    ]
+}
+
 fn main() {
     smsdesk::gateways::install_tls_provider();
     let mut args = Arguments::from_args();
@@ -188,7 +197,25 @@ fn main() {
                 .with_ignored_flag(postgres.is_none()),
         );
     }
+    let nginx = proxy::nginx_binary();
+    if nginx.is_none() && !proxy::nginx_required() {
+        eprintln!(
+            "note: nginx is not installed: the proxy tests are skipped (reported as ignored); Debian: nginx-light"
+        );
+    }
+    for (name, test) in proxy_tests() {
+        let skipped = postgres.is_none() || (nginx.is_none() && !proxy::nginx_required());
+        trials.push(Trial::test(format!("postgres::{name}"), move || run_proxy_test(test)).with_ignored_flag(skipped));
+    }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// With PROXY_TESTS_REQUIRE_NGINX=1 (CI), a missing nginx fails the proxy tests instead of skipping them.
+fn run_proxy_test(test: PostgresTestFn) -> Result<(), Failed> {
+    if proxy::nginx_binary().is_none() {
+        return Err("nginx is not installed (Debian: apt-get install nginx-light; or set NGINX=/path/to/nginx)".into());
+    }
+    run_postgres_only(test)
 }
 
 fn run_postgres_only(test: PostgresTestFn) -> Result<(), Failed> {
