@@ -98,9 +98,13 @@ audit:
 	exit $$status
 
 ## Unit and integration tests. Integration tests start the real server with stand-in SMS gateways; with
-## TEST_DATABASE_URL=postgres://… each also runs on PostgreSQL in a database of its own.
+## TEST_DATABASE_URL=postgres://… each also runs on PostgreSQL in a database of its own. With nginx installed
+## (Debian: nginx-light) too, the proxy tests run deploy/nginx.conf in front of three replicas
+## (backend/tests/api/proxy.rs: kill -9 during a burst, a rolling restart); PROXY_TESTS_REQUIRE_NGINX=1 (CI)
+## fails them when nginx is missing instead of skipping them.
 rust-test:
 	@if [ -z "$$TEST_DATABASE_URL" ]; then echo "note: TEST_DATABASE_URL is not set: PostgreSQL tests will be skipped"; fi
+	@if [ -z "$$NGINX" ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then echo "note: nginx is not installed: the proxy tests will be skipped"; fi
 	$(CARGO) test --locked --workspace
 
 ## The committed OpenAPI document and the frontend's TypeScript types are what the code generates now,

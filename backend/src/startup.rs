@@ -44,6 +44,10 @@ const AUTO_CLOSE_BATCH: i64 = 500;
 /// How often failed sign-ins quiet for an hour are deleted, and at most how many at a time.
 const FORGET_SIGN_IN_FAILURES_INTERVAL: Duration = Duration::from_secs(10 * 60);
 const FORGET_SIGN_IN_FAILURES_BATCH: i64 = 5_000;
+/// After SIGTERM, how long requests in flight may take to finish before their connections are dropped.
+/// Twilio gives up on a webhook after 15 s anyway. The delivery worker's sends in flight (15 s gateway
+/// timeout) drain at the same time, so both fit in docker-compose.yml's stop_grace_period of 30 s.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Application {
     port: u16,
@@ -53,6 +57,9 @@ pub struct Application {
     worker: DeliveryWorker,
     db: Database,
     settings: SettingsCache,
+    /// Turns true on SIGTERM/SIGINT, or once the server has stopped for another reason: the background work
+    /// then stops starting anything new.
+    stop: watch::Sender<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +71,8 @@ pub enum StartupError {
     Database(#[from] StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
+    #[error("cannot listen for SIGTERM and SIGINT: {0}")]
+    Signals(std::io::Error),
 }
 
 /// The OpenAPI document, generated from the handlers' annotations as the routes are wired.
@@ -137,6 +146,16 @@ impl Application {
         let security_headers = SecurityHeaders { https: config.public_url.as_str().starts_with("https://") };
         let body_deadline = BodyDeadline { timeout: config.request_body_timeout };
         let request_log = RequestLog { trusted_proxies: Arc::new(config.trusted_proxies.clone()) };
+        let (stop, _) = watch::channel(false);
+        let stop_signals = StopSignals::listen().map_err(StartupError::Signals)?;
+        let stop_on_signal = {
+            let stop = stop.clone();
+            async move {
+                let signal = stop_signals.received().await;
+                tracing::info!(signal, "stopping: no new connections; requests and sends in flight finish first");
+                stop.send_replace(true);
+            }
+        };
         let server = HttpServer::new(move || {
             let request_log = request_log.clone();
             let measured = http_metrics.clone().map(Rc::new);
@@ -172,6 +191,10 @@ impl Application {
                 // Outermost: the request's id and span cover everything the other layers do and log.
                 .wrap(from_fn(move |req, next| request_log.clone().apply(req, next)))
         })
+        // Our own signal handling instead of actix's, so that the delivery worker hears SIGTERM at the same
+        // moment as the HTTP server (not after every request has finished), and so that SIGINT drains too.
+        .shutdown_signal(stop_on_signal)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
         .listen(listener)
         .map_err(bind_error)?
         .run();
@@ -179,7 +202,7 @@ impl Application {
         let gateway = SmsGateway::from_settings(&config.gateway, &config.public_url, config.delivery.send_timeout);
         let worker = DeliveryWorker::new(db.clone(), gateway, config.delivery.clone(), outbox, metrics);
         tracing::info!(%addr, port, gateway = config.gateway.name(), "smsdesk listening");
-        Ok(Self { port, server, metrics: metrics_server, worker, db, settings })
+        Ok(Self { port, server, metrics: metrics_server, worker, db, settings, stop })
     }
 
     pub fn port(&self) -> u16 {
@@ -200,14 +223,16 @@ impl Application {
         self.db.clone()
     }
 
-    /// Serves until the server is stopped (SIGINT/SIGTERM), then lets in-flight deliveries finish.
+    /// Serves until SIGTERM or SIGINT (or [`Application::handle`]'s stop), then drains: the listener closes at
+    /// once, so a proxy sends new requests to other replicas; requests in flight finish (for at most
+    /// [`SHUTDOWN_TIMEOUT`]); the delivery worker claims nothing more and waits for the sends it started, and
+    /// records them, so none is sent again by another replica after its lease. Returns when all that is done.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let (stop, stopped) = watch::channel(false);
-        let worker = tokio::spawn(self.worker.run(stopped.clone()));
-        let maintenance = tokio::spawn(maintain(self.db, self.settings, stopped));
+        let worker = tokio::spawn(self.worker.run(self.stop.subscribe()));
+        let maintenance = tokio::spawn(maintain(self.db, self.settings, self.stop.subscribe()));
         let metrics = self.metrics.map(|(server, _)| (server.handle(), tokio::spawn(server)));
         let served = self.server.await;
-        let _ = stop.send(true);
+        self.stop.send_replace(true);
         let _ = worker.await;
         let _ = maintenance.await;
         // Last, so that the drain shows in the metrics.
@@ -215,6 +240,7 @@ impl Application {
             handle.stop(true).await;
             let _ = server.await;
         }
+        tracing::info!("stopped");
         served
     }
 }
@@ -223,6 +249,48 @@ impl Application {
 /// pending migrations (blocking). The server and the admin commands start with it.
 pub fn connect_database(settings: &DatabaseSettings) -> Result<Database, StartupError> {
     Database::connect(settings).map_err(StartupError::Connect)
+}
+
+/// The signals that stop the server gracefully, listened for from start-up so that a failure to do so stops
+/// start-up rather than leaving a server that SIGTERM would kill mid-request.
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    #[cfg(unix)]
+    fn listen() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self { terminate: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
+    }
+
+    #[cfg(not(unix))]
+    fn listen() -> std::io::Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Waits for the first of the signals and names it.
+    #[cfg(unix)]
+    async fn received(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn received(self) -> &'static str {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for Ctrl-C; stop the process some other way");
+                std::future::pending().await
+            }
+        }
+    }
 }
 
 /// Periodic work: reload settings other replicas may have changed, index new messages for search, close
@@ -234,7 +302,8 @@ async fn maintain(db: Database, settings: SettingsCache, mut stop: watch::Receiv
     let mut forget_sign_in_failures = tokio::time::interval(FORGET_SIGN_IN_FAILURES_INTERVAL);
     loop {
         tokio::select! {
-            _ = stop.changed() => return,
+            // Checks the value first: the stop may have come before this task started.
+            () = async { let _ = stop.wait_for(|stopped| *stopped).await; } => return,
             _ = search_index.tick(), if !db.is_postgres() => {
                 let indexed = db
                     .write(|conn| index_new_messages(conn, SEARCH_INDEX_BATCH).map_err(StoreError::from))

@@ -55,7 +55,10 @@ export const CONFIG_RS_VARS = [
 ];
 // backend/src/telemetry.rs: the log filter and the log format.
 export const TELEMETRY_VARS = ['RUST_LOG', 'LOG_FORMAT'];
-export const SMSDESK_VARS = new Set([...CONFIG_RS_VARS, ...TELEMETRY_VARS]);
+// The Prometheus listener (issue 15), off when unset. Listed on its own so that this check holds whether
+// smsdesk reads it in config.rs (where it is then listed twice, harmlessly) or elsewhere.
+export const METRICS_VARS = ['METRICS_ADDR'];
+export const SMSDESK_VARS = new Set([...CONFIG_RS_VARS, ...TELEMETRY_VARS, ...METRICS_VARS]);
 
 // Compose-level variables that smsdesk does not read itself but that may appear inside a smsdesk value
 // (the database password is pasted into DATABASE_URL).
@@ -78,6 +81,10 @@ const PASS_THROUGH = [
 // The commands the README documents: `smsdesk serve` and `smsdesk migrate`.
 const EXPECTED_COMMANDS = { smsdesk: ['serve'], migrate: ['migrate'] };
 const PROXY_PORT = 8080;
+// Twilio's webhook timeout: nginx must give up on a replica, and finish its retries, well before it.
+const TWILIO_TIMEOUT_SECONDS = 15;
+// The first nginx with `resolve` in upstream blocks outside the commercial version.
+const NGINX_RESOLVE_SINCE = [1, 27, 3];
 
 // ---------------------------------------------------------------------------------------------------------
 // Interpolation, after compose-go's template package: names are [A-Za-z_][A-Za-z0-9_]*, defaults may nest.
@@ -386,11 +393,17 @@ function smsdeskRules(raw, doc, refsByPath, composeDir) {
     if (!existsSync(resolve(composeDir, context, dockerfile))) fail(['services', 'smsdesk', 'build'], `${join(context, dockerfile)} does not exist next to the compose file`);
   }
 
-  // Start-up order: postgres healthy -> migrate completed -> replicas.
+  // Start-up order: postgres healthy -> migrate completed -> replicas ready (/readyz) -> proxy.
   const dependsOn = (svc) => (Array.isArray(svc?.depends_on) ? Object.fromEntries(svc.depends_on.map((d) => [d, { condition: 'service_started' }])) : (svc?.depends_on ?? {}));
   if (services.postgres && !services.postgres.healthcheck?.test) fail(['services', 'postgres'], 'needs a healthcheck (pg_isready) for the others to wait on');
   if (services.migrate && dependsOn(services.migrate).postgres?.condition !== 'service_healthy') fail(['services', 'migrate', 'depends_on'], 'must wait for postgres: condition: service_healthy');
   if (app && dependsOn(app).migrate?.condition !== 'service_completed_successfully') fail(['services', 'smsdesk', 'depends_on'], 'must wait for migrate: condition: service_completed_successfully');
+  if (app) {
+    const test = app.healthcheck?.test;
+    const command = Array.isArray(test) ? test.join(' ') : String(test ?? '');
+    if (!/\/readyz\b/.test(command)) fail(['services', 'smsdesk', 'healthcheck'], 'needs a healthcheck on /readyz (ready: the database answers and the schema is current), for the proxy to wait on');
+  }
+  if (app && services.proxy && dependsOn(services.proxy).smsdesk?.condition !== 'service_healthy') fail(['services', 'proxy', 'depends_on'], 'must wait for ready replicas: smsdesk: condition: service_healthy');
 
   // DATABASE_URL of migrate and smsdesk must reach the postgres service with its own user, password and db.
   const pg = asEnvMap(services.postgres?.environment);
@@ -452,6 +465,12 @@ function smsdeskRules(raw, doc, refsByPath, composeDir) {
         for (const header of ['Host', 'X-Forwarded-For', 'X-Forwarded-Proto']) {
           if (!new RegExp(`proxy_set_header\\s+${header}\\s`).test(text)) fail(['services', 'proxy', 'volumes'], `${conf.source} must pass the ${header} header`);
         }
+        for (const message of nginxRules(text)) fail(['services', 'proxy', 'volumes'], `${conf.source}: ${message}`);
+        if (/^\s*server\s+[^;]*\bresolve\b/m.test(text)) {
+          const version = nginxImageVersion(proxy.image);
+          if (!version) fail(['services', 'proxy', 'image'], `${conf.source} uses \`resolve\` (nginx >= ${NGINX_RESOLVE_SINCE.join('.')}): pin an nginx image with a version, got ${JSON.stringify(proxy.image)}`);
+          else if (compareVersions(version, NGINX_RESOLVE_SINCE) < 0) fail(['services', 'proxy', 'image'], `${conf.source} uses \`resolve\`, which needs nginx >= ${NGINX_RESOLVE_SINCE.join('.')}; ${proxy.image} is older`);
+        }
       }
     }
   }
@@ -471,12 +490,79 @@ function smsdeskRules(raw, doc, refsByPath, composeDir) {
   const actual = configRsVariables();
   if (actual) {
     const listed = new Set(CONFIG_RS_VARS);
-    const missing = [...actual].filter((v) => !listed.has(v));
+    const missing = [...actual].filter((v) => !SMSDESK_VARS.has(v));
     const stale = [...listed].filter((v) => !actual.has(v));
     if (missing.length || stale.length) {
       fail([], `CONFIG_RS_VARS in deploy/check-compose/check.mjs is out of step with backend/src/config.rs:${missing.length ? ` add ${missing.join(', ')}` : ''}${stale.length ? ` remove ${stale.join(', ')}` : ''}`);
     }
   }
+  return problems;
+}
+
+/** The version in an official nginx image's tag (`nginx:1.28-alpine` -> [1, 28]); null for none (`latest`). */
+export function nginxImageVersion(image) {
+  const m = /^(?:docker\.io\/)?(?:library\/)?nginx:(\d+)\.(\d+)(?:\.(\d+))?(?:-[\w.-]+)?$/.exec(String(image ?? ''));
+  return m ? m.slice(1).filter((p) => p !== undefined).map(Number) : null;
+}
+
+/** Compares versions as lists of numbers; a missing patch level counts as the series' newest (1.28 > 1.27.3). */
+function compareVersions(a, b) {
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+    if (a[i] === undefined) return 1;
+    if (b[i] === undefined) return -1;
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return 0;
+}
+
+/** The `location PREFIX { ... }` blocks of an nginx configuration (comments removed), by prefix. */
+function nginxLocations(text) {
+  const locations = new Map();
+  for (const m of text.matchAll(/\blocation\s+(?:[=~^*]+\s+)?(\S+)\s*\{/g)) {
+    let depth = 1;
+    let end = m.index + m[0].length;
+    while (end < text.length && depth > 0) {
+      if (text[end] === '{') depth += 1;
+      else if (text[end] === '}') depth -= 1;
+      end += 1;
+    }
+    locations.set(m[1], text.slice(m.index + m[0].length, end - 1));
+  }
+  return locations;
+}
+
+/** Seconds in an nginx time (`5s`, `500ms`, `1m`, `5`). */
+function nginxSeconds(value) {
+  const m = /^(\d+)(ms|s|m)?$/.exec(value);
+  if (!m) return NaN;
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60 }[m[2] ?? 's'];
+}
+
+/**
+ * The proxy's rules for webhooks (issue 15): retried on the next replica even though they are POSTs, within
+ * Twilio's timeout; nothing else retried once sent. `text` has its comments removed.
+ */
+export function nginxRules(text) {
+  const problems = [];
+  const locations = nginxLocations(text);
+  const webhooks = locations.get('/webhooks/');
+  const directive = (block, name) => [...block.matchAll(new RegExp(`(?:^|[;{}\\s])${name}\\s+([^;]*);`, 'g'))].map((m) => m[1].trim());
+  if (webhooks === undefined) {
+    problems.push('needs a `location /webhooks/` (webhooks are retried on another replica; nothing else is)');
+  } else {
+    const retries = directive(webhooks, 'proxy_next_upstream').join(' ').split(/\s+/);
+    for (const condition of ['error', 'timeout', 'non_idempotent']) {
+      if (!retries.includes(condition)) problems.push(`location /webhooks/ must retry on the next replica on ${condition} (proxy_next_upstream ... ${condition})`);
+    }
+    const seconds = (name, fallback) => nginxSeconds(directive(webhooks, name).at(-1) ?? fallback);
+    const read = seconds('proxy_read_timeout', '60s');
+    const budget = seconds('proxy_next_upstream_timeout', '0');
+    if (!(read < TWILIO_TIMEOUT_SECONDS)) problems.push(`location /webhooks/: proxy_read_timeout must be below Twilio's ${TWILIO_TIMEOUT_SECONDS} s`);
+    if (!(budget > 0 && budget + read < TWILIO_TIMEOUT_SECONDS)) problems.push(`location /webhooks/: proxy_next_upstream_timeout must be set, and with proxy_read_timeout stay below Twilio's ${TWILIO_TIMEOUT_SECONDS} s`);
+  }
+  const elsewhere = text.replace(webhooks ?? '\u0000', '');
+  if (/\bnon_idempotent\b/.test(elsewhere)) problems.push('non_idempotent only in location /webhooks/: a retried API request could send an agent\'s reply twice');
+  if (!/\bkeepalive\s+\d+\s*;/.test(text)) problems.push('needs keepalive connections to the replicas (keepalive N in the upstream block)');
   return problems;
 }
 
@@ -569,6 +655,19 @@ const MUTATIONS = [
   ['bad interpolation', (s) => s.replace(/\$\{RUST_LOG:-info\}/, '${RUST_LOG:-info')],
   ['duplicate key', (s) => s.replace(/ {4}restart: unless-stopped\n/, '    restart: unless-stopped\n    restart: always\n')],
   ['proxy not trusted', (s) => s.replace(/TRUSTED_PROXIES: 172\.28\.0\.10/, 'TRUSTED_PROXIES: 172.28.0.11')],
+  ['proxy image without resolve', (s) => s.replace(/image: nginx:[\w.-]+/, 'image: nginx:1.26-alpine')],
+  ['proxy image unpinned', (s) => s.replace(/image: nginx:[\w.-]+/, 'image: nginx:alpine')],
+  ['replicas checked on /healthz only', (s) => s.replace(/GET \/readyz/, 'GET /healthz')],
+  ['proxy does not wait for ready replicas', (s) => s.replace(/(proxy:[\s\S]*smsdesk:\n\s+condition: )service_healthy/, '$1service_started')],
+];
+
+// Broken copies of deploy/nginx.conf (through a compose file pointing at them), each of which must fail.
+const NGINX_MUTATIONS = [
+  ['webhooks not retried when sent', (s) => s.replace(/ non_idempotent;/, ';')],
+  ['API retried when sent', (s) => s.replace(/(location \/ \{[\s\S]*proxy_next_upstream error timeout)/, '$1 non_idempotent')],
+  ['webhook read timeout beyond Twilio\'s', (s) => s.replace(/(location \/webhooks\/ \{[\s\S]*?proxy_read_timeout )\d+s/, '$120s')],
+  ['no retry budget', (s) => s.replace(/\s*proxy_next_upstream_timeout [^;]*;/, '')],
+  ['no keepalive', (s) => s.replace(/\n\s*keepalive \d+;/, '')],
 ];
 
 function selfTest(file) {
@@ -595,6 +694,21 @@ function selfTest(file) {
       }
       const copy = join(dir, `broken-${i}.yml`);
       writeFileSync(copy, broken);
+      const r = checkCompose(copy, { projectDir });
+      expect(`${label} is caught${r.problems.length ? `: ${r.problems[0].message}` : ' (it was NOT)'}`, r.problems.length > 0);
+    });
+    const conf = /source: (\S*nginx\.conf)/.exec(good);
+    const goodConf = conf ? readFileSync(resolve(projectDir, conf[1]), 'utf8') : '';
+    NGINX_MUTATIONS.forEach(([label, mutate], i) => {
+      const brokenConf = mutate(goodConf);
+      if (!conf || brokenConf === goodConf) {
+        expect(`${label}: the mutation no longer applies (update NGINX_MUTATIONS in check.mjs)`, false);
+        return;
+      }
+      const confCopy = join(dir, `broken-nginx-${i}.conf`);
+      writeFileSync(confCopy, brokenConf);
+      const copy = join(dir, `broken-nginx-${i}.yml`);
+      writeFileSync(copy, good.replace(conf[1], confCopy));
       const r = checkCompose(copy, { projectDir });
       expect(`${label} is caught${r.problems.length ? `: ${r.problems[0].message}` : ' (it was NOT)'}`, r.problems.length > 0);
     });

@@ -68,7 +68,9 @@ impl DeliveryWorker {
         self.db.clone()
     }
 
-    /// Sends until `stop` turns true, then waits for messages already handed to the gateway.
+    /// Sends until `stop` turns true, then claims nothing more and waits for messages already handed to the
+    /// gateway, and for their outcomes to be recorded. Messages still queued stay in the outbox for another
+    /// process (or this one's next start).
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency));
         let (recorder, recorded) = Recorder::start(self.db.clone(), self.settings.clone());
@@ -123,6 +125,10 @@ impl DeliveryWorker {
             }
         }
         // Let in-flight sends record their outcome, so they are not sent again after the lease.
+        let in_flight = self.settings.concurrency - slots.available_permits();
+        if in_flight > 0 {
+            tracing::info!(in_flight, "delivery stopping: claiming nothing more, finishing the sends in flight");
+        }
         let _ = slots.acquire_many(self.settings.concurrency as u32).await;
         drop(recorder);
         let _ = recorded.await;

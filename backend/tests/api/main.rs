@@ -19,8 +19,10 @@ mod metrics;
 mod operations;
 mod opt_out;
 mod process;
+mod proxy;
 mod queue;
 mod replicas;
+mod shutdown;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -95,6 +97,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         process::cli_creates_users_and_prints_a_token_alone,
         process::bad_configuration_stops_start_up_naming_the_variable,
         process::migrate_command_prepares_the_database,
+        shutdown::sigterm_finishes_requests_and_sends_in_flight_claims_nothing_new_and_exits_0,
         access::sign_in_sets_a_safe_cookie_and_returns_a_csrf_token,
         access::wrong_passwords_and_unknown_users_get_401,
         access::repeated_failed_sign_ins_are_slowed_down,
@@ -178,6 +181,14 @@ fn database_free_tests() -> Vec<(&'static str, PostgresTestFn)> {
     postgres_tests![operations::start_up_traps_fail_fast_naming_the_variable]
 }
 
+/// Replicas behind nginx running deploy/nginx.conf: PostgreSQL and nginx.
+fn proxy_tests() -> Vec<(&'static str, PostgresTestFn)> {
+    postgres_tests![
+        proxy::a_replica_killed_during_a_burst_behind_nginx_costs_no_webhook_and_each_text_is_stored_once,
+        proxy::a_rolling_restart_behind_nginx_under_100_webhooks_a_second_fails_none_and_stores_each_once,
+    ]
+}
+
 fn main() {
     smsdesk::gateways::install_tls_provider();
     let mut args = Arguments::from_args();
@@ -207,7 +218,25 @@ fn main() {
             Ok(())
         }));
     }
+    let nginx = proxy::nginx_binary();
+    if nginx.is_none() && !proxy::nginx_required() {
+        eprintln!(
+            "note: nginx is not installed: the proxy tests are skipped (reported as ignored); Debian: nginx-light"
+        );
+    }
+    for (name, test) in proxy_tests() {
+        let skipped = postgres.is_none() || (nginx.is_none() && !proxy::nginx_required());
+        trials.push(Trial::test(format!("postgres::{name}"), move || run_proxy_test(test)).with_ignored_flag(skipped));
+    }
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// With PROXY_TESTS_REQUIRE_NGINX=1 (CI), a missing nginx fails the proxy tests instead of skipping them.
+fn run_proxy_test(test: PostgresTestFn) -> Result<(), Failed> {
+    if proxy::nginx_binary().is_none() {
+        return Err("nginx is not installed (Debian: apt-get install nginx-light; or set NGINX=/path/to/nginx)".into());
+    }
+    run_postgres_only(test)
 }
 
 fn run_postgres_only(test: PostgresTestFn) -> Result<(), Failed> {

@@ -70,6 +70,18 @@ impl ServerProcess {
         assert!(sent.success(), "kill -{name} failed");
     }
 
+    /// Waits up to `timeout` for the process to exit on its own (after a SIGTERM, say); panics if it does not.
+    pub async fn wait_for_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the server did not exit within {timeout:?}:\n{}", self.log());
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

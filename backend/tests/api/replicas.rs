@@ -16,18 +16,18 @@ use crate::helpers::*;
 use crate::process::{ServerProcess, free_port, run};
 
 /// Three replicas of one desk: their processes, an API client for each, and the database they share.
-struct Replicas {
-    servers: Vec<ServerProcess>,
-    clients: Vec<TestClient>,
-    database: Arc<TestDatabase>,
-    gateway: Arc<MockServer>,
-    token: String,
+pub struct Replicas {
+    pub servers: Vec<ServerProcess>,
+    pub clients: Vec<TestClient>,
+    pub database: Arc<TestDatabase>,
+    pub gateway: Arc<MockServer>,
+    pub token: String,
     env: HashMap<String, String>,
     _dir: tempfile::TempDir,
 }
 
 impl Replicas {
-    async fn start(count: usize) -> Self {
+    pub async fn start(count: usize) -> Self {
         let mut desk = Self::without_servers().await;
         desk.launch(count).await;
         desk
@@ -62,8 +62,44 @@ impl Replicas {
         }
     }
 
-    fn logs(&self) -> String {
-        self.servers.iter().enumerate().map(|(n, s)| format!("--- replica {n}\n{}", s.log())).collect()
+    /// Every replica's log, those of replicas since restarted included.
+    pub fn logs(&self) -> String {
+        let mut files: Vec<_> = std::fs::read_dir(self._dir.path())
+            .unwrap()
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|path| {
+                let name = path.file_stem().unwrap_or_default().to_string_lossy();
+                format!("--- {name}\n{}", std::fs::read_to_string(path).unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// The port each replica listens on.
+    pub fn ports(&self) -> Vec<u16> {
+        self.clients.iter().map(|c| c.address.rsplit(':').next().unwrap().parse().unwrap()).collect()
+    }
+
+    /// Starts replica `n` again on its own port, after it stopped or was killed.
+    pub async fn restart(&mut self, n: usize) {
+        let mut env = self.env.clone();
+        env.insert("BIND_ADDR".into(), format!("127.0.0.1:{}", self.ports()[n]));
+        let name = format!("replica-{n}-{}", uuid::Uuid::new_v4().simple());
+        self.servers[n] = ServerProcess::start(&env, &self._dir, &name).await;
+    }
+
+    /// A client that talks to `address` (a proxy in front of the replicas) as the admin.
+    pub fn client_at(&self, address: &str) -> TestClient {
+        TestClient {
+            address: address.to_owned(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            token: self.token.clone(),
+            gateway: self.gateway.clone(),
+        }
     }
 
     /// Every stored message with a gateway id: (its id, its ticket).
@@ -184,7 +220,7 @@ pub async fn every_webhook_answered_on_any_replica_is_stored_after_one_is_killed
 }
 
 /// A signed text to one replica: the answer's status, or 0 when the connection failed (its replica died).
-async fn signed_text(client: &TestClient, from: &str, sid: &str, body: &str) -> u16 {
+pub async fn signed_text(client: &TestClient, from: &str, sid: &str, body: &str) -> u16 {
     let params = vec![
         ("MessageSid".to_owned(), sid.to_owned()),
         ("From".to_owned(), from.to_owned()),

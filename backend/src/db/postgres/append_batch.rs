@@ -47,11 +47,18 @@ pub(in crate::db) struct AppendBatcher {
     /// Started on first use, so that the database can be opened outside an async runtime (the CLI).
     requests: Arc<OnceCell<mpsc::Sender<Request>>>,
     metrics: WriterMetrics,
+    /// The runtime the database was opened on, if any: where the batcher runs. The server opens it on its
+    /// main runtime, which runs until the process ends; each HTTP worker thread has a runtime of its own,
+    /// which stops during a graceful shutdown as soon as that worker's own requests are answered. Started
+    /// on a worker's runtime, the batcher died with it, and the texts other workers still had in flight got
+    /// 500 ("the database writer has stopped").
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl AppendBatcher {
     pub(in crate::db) fn new(pool: DbPool, turns: Arc<Semaphore>, metrics: WriterMetrics) -> Self {
-        Self { pool, turns, requests: Arc::new(OnceCell::new()), metrics }
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        Self { pool, turns, requests: Arc::new(OnceCell::new()), metrics, runtime }
     }
 
     /// Joins `text` to its pair's unclosed ticket: `None` when the pair has none (nothing was written).
@@ -60,7 +67,11 @@ impl AppendBatcher {
             .requests
             .get_or_init(|| async {
                 let (requests, queue) = mpsc::channel(QUEUE_DEPTH);
-                tokio::spawn(gather(queue, self.pool.clone(), self.turns.clone(), self.metrics.clone()));
+                let gathering = gather(queue, self.pool.clone(), self.turns.clone(), self.metrics.clone());
+                match &self.runtime {
+                    Some(runtime) => drop(runtime.spawn(gathering)),
+                    None => drop(tokio::spawn(gathering)),
+                }
                 requests
             })
             .await;
@@ -432,6 +443,31 @@ mod tests {
             })
             .await
             .unwrap();
+    }
+
+    /// The batcher runs on the runtime that opened the database, not on its first caller's: each of the
+    /// server's HTTP workers has a runtime that stops during a graceful shutdown while the others are still
+    /// answering texts.
+    #[tokio::test]
+    async fn texts_are_stored_after_the_runtime_that_sent_the_first_one_has_stopped() {
+        let Some(scratch) = Scratch::postgres().await else { return };
+        let customer = "+14155550900";
+        scratch
+            .db
+            .write(move |store| store.open_ticket(Pair { customer, channel: "+14155550100" }).map_err(StoreError::from))
+            .await
+            .unwrap();
+        let stored = |a: AppendedText| Ok::<_, StoreError>(a.message_id.is_some());
+        let db = scratch.db.clone();
+        let first = tokio::task::spawn_blocking(move || {
+            let worker = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            worker.block_on(db.append_text_or(text(customer, Some("SMfirst"), "First"), stored, |_| Ok(false)))
+        })
+        .await
+        .unwrap();
+        assert!(first.unwrap());
+        let second = scratch.db.append_text_or(text(customer, Some("SMsecond"), "Second"), stored, |_| Ok(false)).await;
+        assert!(second.unwrap(), "the batcher stopped with the first caller's runtime");
     }
 
     /// Through the batcher: texts sent at once are stored, each once, and their replays are recognised.
