@@ -16,6 +16,7 @@ pub mod gateways;
 pub mod json;
 pub mod middleware;
 pub mod numbers;
+pub mod ops;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

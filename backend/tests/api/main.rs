@@ -15,6 +15,7 @@ mod delivery;
 mod hardening;
 mod inbound_twilio;
 mod messagebird;
+mod ops_data;
 mod opt_out;
 mod process;
 mod queue;
@@ -137,6 +138,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         hardening::agents_send_only_from_numbers_of_ours,
         messagebird::a_replayed_webhook_without_an_id_is_stored_once,
         messagebird::a_nul_in_a_messagebird_text_is_stored_as_a_replacement_character,
+        ops_data::backup_keeps_every_text_answered_before_it_began_and_postgres_gets_pg_dump,
+        ops_data::copy_refuses_a_non_empty_target_and_names_the_bad_argument,
+        ops_data::a_desk_copied_there_and_back_is_the_same_table_by_table_and_serves,
     ]
 }
 
