@@ -200,8 +200,8 @@ fn table_contents(url: &str) -> BTreeMap<&'static str, Vec<String>> {
     type Ts = NaiveDateTime;
     let conn = &mut connect(url);
     let mut tables = BTreeMap::new();
-    let users: Vec<(i64, String, String, String, Option<String>, bool, Ts)> =
-        users::table.order(users::id).load(conn).unwrap();
+    type User = (i64, String, String, String, Option<String>, bool, Ts);
+    let users: Vec<User> = users::table.order(users::id).load(conn).unwrap();
     tables.insert("users", text(users));
     let tokens: Vec<(i64, i64, String, String, Ts, Option<Ts>)> =
         api_tokens::table.order(api_tokens::id).load(conn).unwrap();
