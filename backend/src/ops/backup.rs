@@ -88,12 +88,19 @@ pub fn backup(database: &DatabaseUrl, to: &Path, overwrite: bool) -> Result<Back
     // The rename must not reach the disk before the data does.
     std::fs::File::open(&partial.0).and_then(|file| file.sync_all()).map_err(destination)?;
     let bytes = std::fs::metadata(&partial.0).map_err(destination)?.len();
-    if !overwrite && to.exists() {
-        return Err(BackupError::Exists(to.to_owned()));
+    if overwrite {
+        std::fs::rename(&partial.0, to).map_err(destination)?;
+    } else {
+        // A link, unlike a rename, fails if FILE has appeared meanwhile; the partial name is then removed.
+        match std::fs::hard_link(&partial.0, to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(BackupError::Exists(to.to_owned())),
+            Err(_) if !to.exists() => std::fs::rename(&partial.0, to).map_err(destination)?,
+            Err(e) => return Err(destination(e)),
+        }
     }
-    std::fs::rename(&partial.0, to).map_err(destination)?;
-    std::mem::forget(partial);
-    // Make the rename itself durable.
+    drop(partial);
+    // Make the new name itself durable.
     std::fs::File::open(&directory).and_then(|dir| dir.sync_all()).map_err(destination)?;
     Ok(Backup { path: to.to_owned(), bytes, tickets, messages })
 }
@@ -122,7 +129,8 @@ fn check(path: &Path) -> Result<(i64, i64), BackupError> {
     Ok((tickets, messages))
 }
 
-/// The temporary file a backup is written to; removed unless it was renamed into place.
+/// The temporary file a backup is written to: its name is removed when the backup ends, however it ends
+/// (once the backup is in place under FILE, that name is a second link or already gone).
 struct PartialFile(PathBuf);
 
 impl Drop for PartialFile {
