@@ -17,6 +17,7 @@ pub mod json;
 pub mod metrics;
 pub mod middleware;
 pub mod numbers;
+pub mod ops;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

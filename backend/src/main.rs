@@ -1,10 +1,11 @@
 //! The `smsdesk` command: the server and the admin commands that run beside it.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use smsdesk::accounts::{AccountError, NewUser, add_user, create_token};
-use smsdesk::config::Settings;
+use smsdesk::config::{DatabaseUrl, Settings};
 use smsdesk::db::{self, schema::users};
 use smsdesk::domain::{EmailAddress, Password, Role};
 use smsdesk::startup::{Application, StartupError, connect_database, openapi_json};
@@ -39,6 +40,25 @@ enum Command {
     Tokens {
         #[command(subcommand)]
         command: TokensCommand,
+    },
+    /// Back up the SQLite database while the server keeps running (on PostgreSQL: says how to use pg_dump).
+    Backup {
+        /// The file to write. Restoring is starting smsdesk with DATABASE_URL pointing at it.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists (by default an existing file is never touched).
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Copy every ticket, message, user, token and setting into a new, empty database (SQLite to PostgreSQL
+    /// or back). Stop the server first.
+    Copy {
+        /// The database to copy: postgres://… or a SQLite file (sqlite://PATH or PATH).
+        #[arg(long, value_name = "URL", value_parser = DatabaseUrl::parse)]
+        from: DatabaseUrl,
+        /// The new database: it is migrated, and must have no rows yet.
+        #[arg(long, value_name = "URL", value_parser = DatabaseUrl::parse)]
+        to: DatabaseUrl,
     },
 }
 
@@ -88,6 +108,10 @@ fn main() -> ExitCode {
         println!("{}", openapi_json());
         return ExitCode::SUCCESS;
     }
+    // Both databases are named on the command line: the server's configuration plays no part.
+    if let Some(Command::Copy { from, to }) = &cli.command {
+        return copy_command(from, to);
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(e) => {
@@ -97,7 +121,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Copy { .. } => Ok(()),
+        Command::Backup { to, overwrite } => return backup_command(&settings, &to, overwrite),
         Command::Migrate => migrate_command(&settings),
         Command::Users { command: UsersCommand::Add { email, name, role, password_stdin } } => {
             add_user_command(&settings, &email, name, role, password_stdin)
@@ -119,6 +144,48 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exit status 2 (not 1) when the database is PostgreSQL: nothing failed, but nothing was backed up either,
+/// and a scheduled job should say so.
+fn backup_command(settings: &Settings, to: &std::path::Path, overwrite: bool) -> ExitCode {
+    use smsdesk::ops::backup::{BackupError, backup};
+    match backup(&settings.database.url, to, overwrite) {
+        Ok(done) => {
+            println!(
+                "backup written to {} ({} bytes; {} tickets, {} messages; integrity check ok)",
+                done.path.display(),
+                done.bytes,
+                done.tickets,
+                done.messages
+            );
+            ExitCode::SUCCESS
+        }
+        Err(BackupError::UsePgDump(advice)) => {
+            eprintln!("{advice}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn copy_command(from: &DatabaseUrl, to: &DatabaseUrl) -> ExitCode {
+    match smsdesk::ops::copy::copy(from, to) {
+        Ok(report) => {
+            println!("copied in {:.1} s:", report.elapsed.as_secs_f64());
+            for (table, rows) in &report.tables {
+                println!("  {table:<16} {rows:>10}");
+            }
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -17,6 +17,7 @@ mod inbound_twilio;
 mod messagebird;
 mod metrics;
 mod operations;
+mod ops_data;
 mod opt_out;
 mod process;
 mod proxy;
@@ -150,6 +151,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         metrics::webhooks_sends_and_delivery_reports_are_counted_on_the_metrics_port,
         metrics::the_outbox_gauges_show_what_waits_to_be_sent_and_for_how_long,
         metrics::metrics_are_never_served_on_the_public_port_and_not_at_all_without_metrics_addr,
+        ops_data::backup_keeps_every_text_answered_before_it_began_and_postgres_gets_pg_dump,
+        ops_data::copy_refuses_a_non_empty_target_and_names_the_bad_argument,
+        ops_data::a_desk_copied_there_and_back_is_the_same_table_by_table_and_serves,
     ]
 }
 
