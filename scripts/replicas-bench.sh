@@ -54,11 +54,13 @@ fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/smsdesk-replicas-bench.XXXXXX")"
 pids=()
-databases=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -CONT "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  for db in "${databases[@]}"; do psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; done
+  # new_database runs in a command substitution (a subshell), so its names are kept in a file, not an array.
+  if [[ -f $tmp/databases ]]; then
+    while read -r db; do psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" </dev/null >/dev/null 2>&1 || true; done <"$tmp/databases"
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -72,7 +74,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 new_database() {
   local name="smsdesk_bench_$run_id"
   psql -q "$admin_url" -c "CREATE DATABASE $name" >/dev/null
-  databases+=("$name")
+  echo "$name" >>"$tmp/databases"
   local url
   url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' \
     "$admin_url" "$name")
