@@ -22,9 +22,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 
 use super::histogram::{Histogram, LATENCY_BUCKETS_US};
-
-/// The route label of a request no route claims.
-pub const UNMATCHED: &str = "unmatched";
+use crate::middleware::UNMATCHED_ROUTE;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
@@ -95,7 +93,7 @@ pub async fn measure(
         Ok(response) => response.status(),
         Err(e) => e.as_response_error().status_code(),
     };
-    let route = route.unwrap_or_else(|| UNMATCHED.to_owned());
+    let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
     metrics.record(HttpLabels { method, route, status: status.as_u16() }, started.elapsed());
     response
 }

@@ -25,7 +25,8 @@ use crate::config::TrustedProxies;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The route of a request no route claimed (the dashboard's files and routes, unknown paths).
+/// The route of a request no route claimed (the dashboard's files and routes, unknown paths), in the access log
+/// and as the HTTP metrics' `route` label.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// A request's id: from the proxy when sane, else generated.
