@@ -1,12 +1,14 @@
 //! People, their API tokens and browser sessions.
 
 mod password_work;
+mod preferences;
 mod sessions;
 mod sign_in;
 mod throttle;
 mod tokens;
 
 pub use password_work::{PasswordWork, PasswordWorkError};
+pub use preferences::{Preferences, PreferencesChange, preferences, update_preferences};
 pub use sign_in::{SignInAttempt, SignInError, sign_in};
 
 pub use sessions::{

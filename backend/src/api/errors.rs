@@ -16,7 +16,15 @@ impl From<TicketError> for ApiError {
         match e {
             TicketError::TicketNotFound => ApiError::not_found("There is no such ticket."),
             TicketError::MessageNotFound => ApiError::not_found("There is no such message."),
-            TicketError::TicketClosed => ApiError::conflict("ticket_closed", e.to_string()),
+            TicketError::TicketClosed => {
+                ApiError::conflict("ticket_closed", "The ticket is closed. Reopen it to reply.")
+            }
+            TicketError::NewerTicketOpen(newer) => ApiError::conflict(
+                "newer_ticket_open",
+                format!("The customer's conversation continues in ticket {newer}, which is not closed; reply there."),
+            )
+            .about_ticket(newer.0),
+            TicketError::ReopenRaced => ApiError::internal(e),
             TicketError::RecipientOptedOut => ApiError::conflict("recipient_opted_out", e.to_string()),
             TicketError::InvalidAssignee => ApiError::unprocessable("invalid_assignee", e.to_string()),
             TicketError::NotRetryable => ApiError::conflict("not_retryable", e.to_string()),

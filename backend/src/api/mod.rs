@@ -11,11 +11,13 @@ mod contacts;
 mod errors;
 pub mod etag;
 pub mod health;
+mod me;
 mod numbers;
 mod people;
 mod session;
 mod simulator;
 mod tickets;
+mod timeline;
 
 pub use client::ClientAddress;
 use serde::Serialize;
@@ -30,6 +32,10 @@ pub struct ErrorBody {
     pub error: String,
     #[schema(example = "There is no ticket 42.")]
     pub message: String,
+    /// Only where the error is about another ticket: `newer_ticket_open` names the pair's newer unclosed
+    /// ticket, which is where the conversation continues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<i64>,
 }
 
 #[derive(OpenApi)]
@@ -182,6 +188,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(session::sign_in)
                 .service(session::sign_out)
                 .service(session::me)
+                .service(me::get_preferences)
+                .service(me::update_my_preferences)
+                .service(me::notifications)
                 .service(tickets::list_tickets)
                 .service(tickets::ticket_counts)
                 .service(tickets::get_ticket)
@@ -190,6 +199,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(tickets::post_message)
                 .service(tickets::mark_read)
                 .service(tickets::retry_message)
+                .service(timeline::list_events)
                 .service(contacts::list_contacts)
                 .service(contacts::get_contact)
                 .service(contacts::update_contact)

@@ -228,7 +228,8 @@ pub async fn update_ticket(
         })
         .transpose()?;
     let change = TicketChange { status, assignee: assignee_id };
-    state.db.write(move |conn| crate::tickets::update_ticket(conn, id, change)).await?;
+    let actor = auth.0.user_id;
+    state.db.write(move |conn| crate::tickets::update_ticket(conn, id, actor, change)).await?;
     // The agent who changed it sees the tabs' numbers follow at once.
     state.team_counts.invalidate().await;
     let ticket = load_ticket(&state, id, auth.0.user_id).await?;

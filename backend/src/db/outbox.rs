@@ -5,11 +5,12 @@ use diesel::prelude::*;
 
 use crate::db::AnyConnection;
 use crate::db::schema::{delivery_events, messages, outbox, tickets};
-use crate::db::tickets::{record_opt_out, ticket_opted_out};
+use crate::db::tickets::{record_event, record_opt_out, refresh_failed_delivery, ticket_opted_out};
 use crate::delivery::store::{GatewayId, OutboxBacklog, OutboxStore, StatusChange, StoredReport};
 use crate::delivery::{ClaimedMessage, DeliveryReport};
-use crate::domain::{DeliveryStatus, MessageId, PhoneNumber, Provider};
+use crate::domain::{DeliveryStatus, EventKind, MessageId, PhoneNumber, Provider, TicketId};
 use crate::gateways::OutgoingSms;
+use crate::tickets::events::{EventDetails, NewEvent};
 use crate::tickets::store::Pair;
 
 impl OutboxStore for AnyConnection {
@@ -122,6 +123,13 @@ impl OutboxStore for AnyConnection {
 
     fn record_opt_out(&mut self, customer: &PhoneNumber, channel: &PhoneNumber, at: NaiveDateTime) -> QueryResult<()> {
         record_opt_out(self, Pair { customer: customer.as_str(), channel: channel.as_str() }, at)
+    }
+
+    fn record_delivery_failure(&mut self, id: MessageId, error: Option<&str>, at: NaiveDateTime) -> QueryResult<()> {
+        let ticket_id: TicketId = messages::table.find(id).select(messages::ticket_id).get_result(self)?;
+        let details = EventDetails { message_id: Some(id), error: error.map(str::to_owned), ..EventDetails::default() };
+        record_event(self, &NewEvent::new(ticket_id, EventKind::DeliveryFailed, None, at).with(details))?;
+        refresh_failed_delivery(self, ticket_id, at)
     }
 
     fn store_report(&mut self, report: &DeliveryReport, at: NaiveDateTime) -> QueryResult<()> {

@@ -7,10 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{contacts, messages, ticket_reads, tickets};
+use crate::db::schema::{contacts, messages, ticket_events, ticket_reads, tickets, users};
 use crate::db::tickets::{TicketIsOpenOrPending, TicketOptedOut, ticket_opted_out};
 use crate::db::{AnyConnection, LiteralLimit, MultiBackend};
-use crate::domain::{Direction, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
+use crate::domain::{Direction, EventKind, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
+use crate::tickets::events::{EventDetails, Person, TicketEvent};
+use crate::tickets::notifications::ChangedTicket;
 use crate::tickets::{ContactRef, LastMessage, Message, Ticket};
 
 /// One row of [`tickets_seen_by`], before it becomes a [`Ticket`].
@@ -31,6 +33,7 @@ struct TicketRow {
     last_message_direction: Option<Direction>,
     last_message_at: Option<NaiveDateTime>,
     last_inbound_message_id: Option<MessageId>,
+    failed_delivery_at: Option<NaiveDateTime>,
     #[diesel(select_expression = contacts::name.nullable())]
     #[diesel(select_expression_type = diesel::dsl::Nullable<contacts::name>)]
     contact_name: Option<String>,
@@ -75,6 +78,7 @@ impl From<TicketRow> for Ticket {
             message_count: row.message_count,
             last_message,
             unread,
+            failed_delivery_at: row.failed_delivery_at,
         }
     }
 }
@@ -476,6 +480,9 @@ pub struct TicketCounts {
     pub unassigned: i64,
     /// Unclosed tickets with customer texts the viewer has not read.
     pub unread_mine: i64,
+    /// Unclosed unassigned tickets with customer texts the viewer has not read (with `unread_mine`, the
+    /// dashboard's tab title).
+    pub unread_unassigned: i64,
 }
 
 /// The counts every agent shares: open, pending and unassigned tickets.
@@ -498,21 +505,160 @@ pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
     Ok(TeamCounts { open, pending, unassigned })
 }
 
-/// The viewer's own counts on top of the team's: one pass over their unclosed tickets and their read markers
-/// (on PostgreSQL each query is a round trip, and every agent asks every 2 s).
+/// The viewer's own counts on top of the team's: one pass over their and the unassigned unclosed tickets
+/// with the viewer's read markers (on PostgreSQL each query is a round trip, and every agent asks every 2 s).
 pub fn ticket_counts(conn: &mut AnyConnection, team: TeamCounts, viewer: UserId) -> QueryResult<TicketCounts> {
-    use diesel::dsl::{case_when, count, count_star};
+    use diesel::dsl::{case_when, count};
     let own_reads = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
-    let unread = tickets::last_inbound_message_id.gt(ticket_reads::last_read_message_id.nullable()).or(
-        ticket_reads::last_read_message_id.nullable().is_null().and(tickets::last_inbound_message_id.is_not_null()),
-    );
-    let (mine, unread_mine): (i64, i64) = tickets::table
+    let unread = || {
+        tickets::last_inbound_message_id.gt(ticket_reads::last_read_message_id.nullable()).or(
+            ticket_reads::last_read_message_id.nullable().is_null().and(tickets::last_inbound_message_id.is_not_null()),
+        )
+    };
+    let mine = || tickets::assignee_id.eq(viewer);
+    let (mine, unread_mine, unread_unassigned): (i64, i64, i64) = tickets::table
         .left_join(ticket_reads::table.on(own_reads))
-        .filter(tickets::assignee_id.eq(viewer))
+        .filter(mine().or(tickets::assignee_id.is_null()))
         .filter(TicketIsOpenOrPending)
-        .select((count_star(), count(case_when(unread, tickets::id))))
+        .select((
+            count(case_when(mine(), tickets::id)),
+            count(case_when(mine().and(unread()), tickets::id)),
+            count(case_when(tickets::assignee_id.is_null().and(unread()), tickets::id)),
+        ))
         .get_result(conn)?;
-    Ok(TicketCounts { open: team.open, pending: team.pending, mine, unassigned: team.unassigned, unread_mine })
+    Ok(TicketCounts {
+        open: team.open,
+        pending: team.pending,
+        mine,
+        unassigned: team.unassigned,
+        unread_mine,
+        unread_unassigned,
+    })
+}
+
+/// How many changed tickets one notifications poll looks at: an agent polls every few seconds, so more than
+/// this changing in between is a burst no one reads one by one.
+const NOTIFICATION_SCAN: i64 = 200;
+
+/// Unassigned or the viewer's tickets changed after `since`, newest first, for
+/// [`crate::tickets::notifications::notifications_for`]
+/// (the queue's activity index; the newest inbound message by its key).
+pub fn changed_tickets_for(
+    conn: &mut AnyConnection,
+    viewer: UserId,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<ChangedTicket>> {
+    let newest_inbound = messages::id.nullable().eq(tickets::last_inbound_message_id);
+    let rows: Vec<ChangedRow> = tickets::table
+        .left_join(contacts::table)
+        .left_join(messages::table.on(newest_inbound))
+        .filter(tickets::updated_at.gt(since))
+        .filter(tickets::assignee_id.is_null().or(tickets::assignee_id.eq(viewer)))
+        .order((tickets::updated_at.desc(), tickets::id.desc()))
+        .limit(NOTIFICATION_SCAN)
+        .select((
+            tickets::id,
+            tickets::status,
+            tickets::assignee_id,
+            tickets::created_at,
+            tickets::customer_number,
+            contacts::name.nullable(),
+            tickets::last_message_preview,
+            messages::created_at.nullable(),
+            tickets::failed_delivery_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, status, assignee, created_at, customer_number, contact_name, preview, newest_inbound_at, failed)| {
+            ChangedTicket {
+                id,
+                status,
+                assignee,
+                created_at,
+                customer_number,
+                contact_name,
+                preview,
+                newest_inbound_at,
+                failed_delivery_at: failed,
+            }
+        })
+        .collect())
+}
+
+type ChangedRow = (
+    TicketId,
+    TicketStatus,
+    Option<UserId>,
+    NaiveDateTime,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// A ticket's timeline, oldest first, with the names of the people in it. Events name users by id; their
+/// names are read in one query for the whole timeline (a team is small, a timeline short).
+pub fn ticket_events(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResult<Vec<TicketEvent>> {
+    let rows: Vec<(i64, EventKind, Option<UserId>, NaiveDateTime, String)> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(ticket_id))
+        .order(ticket_events::id)
+        .select((
+            ticket_events::id,
+            ticket_events::kind,
+            ticket_events::actor_id,
+            ticket_events::at,
+            ticket_events::details,
+        ))
+        .load(conn)?;
+    let rows = rows
+        .into_iter()
+        .map(|(id, kind, actor, at, details)| {
+            // A bad stored value is an error for this request, never a panic.
+            let details: EventDetails =
+                serde_json::from_str(&details).map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+            Ok((id, kind, actor, at, details))
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    let mut named: Vec<UserId> =
+        rows.iter().flat_map(|(_, _, actor, _, d)| [*actor, d.from_assignee, d.to_assignee]).flatten().collect();
+    named.sort_unstable();
+    named.dedup();
+    let names: Vec<(UserId, String)> =
+        users::table.filter(users::id.eq_any(&named)).select((users::id, users::name)).load(conn)?;
+    let person = |id: Option<UserId>| {
+        id.map(|id| {
+            let name = names.iter().find(|(known, _)| *known == id).map_or_else(String::new, |(_, n)| n.clone());
+            Person { id, name }
+        })
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, actor, at, d)| TicketEvent {
+            id,
+            kind,
+            at,
+            actor: person(actor),
+            from: person(d.from_assignee),
+            to: person(d.to_assignee),
+            from_status: d.from_status,
+            to_status: d.to_status,
+            idle_hours: d.idle_hours,
+            channel_number: d.channel_number,
+            message_id: d.message_id,
+            error: d.error,
+        })
+        .collect())
+}
+
+/// The change stamp of a ticket's timeline: events are only ever added, so the newest id says it all.
+pub fn events_stamp(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResult<ChangeStamp> {
+    let newest: Option<i64> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(ticket_id))
+        .select(diesel::dsl::max(ticket_events::id))
+        .get_result(conn)?;
+    Ok(ChangeStamp(vec![newest.map_or_else(String::new, |id| id.to_string())]))
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ diesel::table! {
         last_message_direction -> Nullable<Text>,
         last_message_at -> Nullable<Timestamp>,
         last_inbound_message_id -> Nullable<BigInt>,
+        failed_delivery_at -> Nullable<Timestamp>,
     }
 }
 
@@ -154,12 +155,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_events (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        kind -> Text,
+        actor_id -> Nullable<BigInt>,
+        at -> Timestamp,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    user_preferences (user_id) {
+        user_id -> BigInt,
+        choices -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tickets -> contacts (contact_id));
 diesel::joinable!(ticket_reads -> tickets (ticket_id));
 diesel::joinable!(messages -> tickets (ticket_id));
 diesel::joinable!(outbox -> messages (message_id));
+diesel::joinable!(ticket_events -> tickets (ticket_id));
+diesel::joinable!(user_preferences -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -176,4 +198,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     canned_replies,
     texted_numbers,
+    ticket_events,
+    user_preferences,
 );

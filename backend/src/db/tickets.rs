@@ -5,11 +5,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{contacts, messages, opt_outs, outbox, ticket_reads, tickets, users};
+use crate::db::schema::{contacts, messages, opt_outs, outbox, ticket_events, ticket_reads, tickets, users};
 use crate::db::{AnyConnection, now};
 use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus, UserId};
 use crate::on_backend;
 use crate::tickets::Message;
+use crate::tickets::events::NewEvent;
 use crate::tickets::store::{
     AppendedText, NewMessage, Pair, TicketActivity, TicketEdit, TicketState, TicketStore, Transition,
     append_text_step_by_step,
@@ -69,13 +70,17 @@ impl TicketStore for AnyConnection {
     }
 
     fn lock_ticket(&mut self, id: TicketId) -> QueryResult<Option<TicketState>> {
-        let query =
-            tickets::table.find(id).select((tickets::status, tickets::customer_number, tickets::channel_number));
-        let mut found: Vec<(TicketStatus, String, String)> = match self {
+        let query = tickets::table.find(id).select((
+            tickets::status,
+            tickets::customer_number,
+            tickets::channel_number,
+            tickets::assignee_id,
+        ));
+        let mut found: Vec<(TicketStatus, String, String, Option<UserId>)> = match self {
             AnyConnection::Postgresql(pg) => query.for_update().load(pg)?,
             AnyConnection::Sqlite(sqlite) => query.load(sqlite)?,
         };
-        Ok(found.pop().map(|(status, customer, channel)| TicketState { status, customer, channel }))
+        Ok(found.pop().map(|(status, customer, channel, assignee)| TicketState { status, customer, channel, assignee }))
     }
 
     fn insert_message(&mut self, message: &NewMessage<'_>) -> QueryResult<Option<MessageId>> {
@@ -140,6 +145,14 @@ impl TicketStore for AnyConnection {
             })
             .execute(self)
             .map(drop)
+    }
+
+    fn record_event(&mut self, event: &NewEvent) -> QueryResult<()> {
+        record_event(self, event)
+    }
+
+    fn refresh_failed_delivery(&mut self, ticket_id: TicketId, at: NaiveDateTime) -> QueryResult<()> {
+        refresh_failed_delivery(self, ticket_id, at)
     }
 
     fn message(&mut self, id: MessageId) -> QueryResult<Option<Message>> {
@@ -265,6 +278,40 @@ pub(crate) fn ticket_opted_out() -> TicketOptedOut {
 }
 
 /// The contact for a phone number, created on first contact.
+/// Adds an event to a ticket's timeline (shared by the ticket rules' and the outbox's stores).
+pub(crate) fn record_event(conn: &mut AnyConnection, event: &NewEvent) -> QueryResult<()> {
+    let details =
+        serde_json::to_string(&event.details).map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+    conn.execute_native(diesel::insert_into(ticket_events::table).values((
+        ticket_events::ticket_id.eq(event.ticket_id),
+        ticket_events::kind.eq(event.kind),
+        ticket_events::actor_id.eq(event.actor),
+        ticket_events::at.eq(event.at),
+        ticket_events::details.eq(details),
+    )))
+    .map(drop)
+}
+
+/// The ticket's newest failed or undelivered reply's time (or none), on the ticket, where the queue and the
+/// notifications read it. One statement; it runs only when a delivery fails or is retried.
+pub(crate) fn refresh_failed_delivery(
+    conn: &mut AnyConnection,
+    ticket_id: TicketId,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let newest_failure = messages::table
+        .filter(messages::ticket_id.eq(ticket_id))
+        .filter(messages::delivery_status.eq_any([DeliveryStatus::Failed, DeliveryStatus::Undelivered]))
+        .select(diesel::dsl::max(messages::updated_at))
+        .single_value();
+    // A change of the row: the queue's ETag and `updated_since` must see it.
+    conn.execute_native(
+        diesel::update(tickets::table.find(ticket_id))
+            .set((tickets::failed_delivery_at.eq(newest_failure), tickets::updated_at.eq(at))),
+    )
+    .map(drop)
+}
+
 fn contact_for_number(conn: &mut AnyConnection, phone_number: &str) -> QueryResult<i64> {
     let now = now();
     let row = (contacts::phone_number.eq(phone_number), contacts::created_at.eq(now), contacts::updated_at.eq(now));

@@ -166,13 +166,19 @@ fn apply_report(
 
 /// Moves a message's delivery status forward, never back: a late or repeated report changes nothing.
 /// Returns whether it moved.
+/// A move to failed or undelivered goes on the ticket's timeline.
 fn advance_status(
     store: &mut impl OutboxStore,
     id: MessageId,
     change: StatusChange<'_>,
     gateway_id: Option<GatewayId<'_>>,
 ) -> QueryResult<bool> {
-    store.move_status(id, &change.status.earlier_states(), change, gateway_id)
+    let (status, error, at) = (change.status, change.error_message.or(change.error_code), change.at);
+    let moved = store.move_status(id, &status.earlier_states(), change, gateway_id)?;
+    if moved && matches!(status, DeliveryStatus::Failed | DeliveryStatus::Undelivered) {
+        store.record_delivery_failure(id, error, at)?;
+    }
+    Ok(moved)
 }
 
 /// Applies delivery reports that arrived before we knew the gateway's id of the message they are about,

@@ -72,6 +72,9 @@ pub trait OutboxStore {
 
     fn store_report(&mut self, report: &DeliveryReport, at: NaiveDateTime) -> QueryResult<()>;
 
+    /// A reply failed or went undelivered: its ticket's timeline and `failed_delivery_at` say so.
+    fn record_delivery_failure(&mut self, id: MessageId, error: Option<&str>, at: NaiveDateTime) -> QueryResult<()>;
+
     fn message_with_gateway_id(&mut self, gateway_id: GatewayId<'_>) -> QueryResult<Option<MessageId>>;
 
     /// What is left to send, for the metrics: one aggregate over the outbox, which holds unsent messages only.

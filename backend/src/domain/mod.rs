@@ -22,5 +22,5 @@ pub use password::{Password, PasswordError, PasswordHash, password_matches};
 pub use phone::{PhoneNumber, PhoneNumberError};
 pub use search::SearchQuery;
 pub use segments::{Encoding, SegmentCount, count_segments};
-pub use status::{DeliveryStatus, Direction, Provider, Role, TicketStatus, UnknownValue};
+pub use status::{DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
 pub use template::{ConfirmationTemplate, TemplateError};

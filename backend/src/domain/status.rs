@@ -82,6 +82,20 @@ text_enum!(
     TicketStatus, "ticket status" { Open => "open", Pending => "pending", Closed => "closed" }
 );
 
+text_enum!(
+    /// What happened to a ticket, as its timeline shows it (`tickets/events.rs`).
+    EventKind, "event kind" {
+        Assigned => "assigned",
+        Unassigned => "unassigned",
+        StatusChanged => "status_changed",
+        AutoClosed => "auto_closed",
+        Reopened => "reopened",
+        OptedOut => "opted_out",
+        OptedIn => "opted_in",
+        DeliveryFailed => "delivery_failed",
+    }
+);
+
 text_enum!(Direction, "direction" { Inbound => "inbound", Outbound => "outbound" });
 
 text_enum!(Role, "role" { Admin => "admin", Agent => "agent" });

@@ -280,6 +280,7 @@ durable_table!(Tickets, tickets, TicketRow, key = [id], {
     updated_at: NaiveDateTime, closed_at: Option<NaiveDateTime>, contact_id: Option<i64>, assignee_id: Option<i64>,
     message_count: i32, last_message_preview: Option<String>, last_message_direction: Option<String>,
     last_message_at: Option<NaiveDateTime>, last_inbound_message_id: Option<i64>,
+    failed_delivery_at: Option<NaiveDateTime>,
 });
 durable_table!(Messages, messages, MessageRow, key = [id], {
     id: i64, ticket_id: i64, direction: String, internal: bool, body: String, author_id: Option<i64>,
@@ -308,6 +309,12 @@ durable_table!(CannedReplies, canned_replies, CannedReplyRow, key = [id], {
 });
 durable_table!(TextedNumbers, texted_numbers, TextedNumberRow, key = [number], {
     number: String, first_texted_at: NaiveDateTime,
+});
+durable_table!(TicketEvents, ticket_events, TicketEventRow, key = [id], {
+    id: i64, ticket_id: i64, kind: String, actor_id: Option<i64>, at: NaiveDateTime, details: String,
+});
+durable_table!(UserPreferences, user_preferences, UserPreferencesRow, key = [user_id], {
+    user_id: i64, choices: String, updated_at: NaiveDateTime,
 });
 
 /// Runs `$body` once per durable table with `$t` bound to it, in an order that satisfies the foreign keys
@@ -362,12 +369,20 @@ macro_rules! for_each_table {
             type $t = TextedNumbers;
             $body
         }
+        {
+            type $t = TicketEvents;
+            $body
+        }
+        {
+            type $t = UserPreferences;
+            $body
+        }
     }};
 }
 
 /// The tables whose `id` comes from a sequence (PostgreSQL identity, SQLite rowid or AUTOINCREMENT).
-const ID_TABLES: [&str; 7] =
-    ["users", "api_tokens", "contacts", "tickets", "messages", "delivery_events", "canned_replies"];
+const ID_TABLES: [&str; 8] =
+    ["users", "api_tokens", "contacts", "tickets", "messages", "delivery_events", "canned_replies", "ticket_events"];
 
 /// Rows per durable table, in copy order.
 fn count_rows(conn: &mut AnyConnection) -> QueryResult<Vec<(&'static str, i64)>> {

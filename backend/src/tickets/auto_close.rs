@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
+use super::events::{EventDetails, NewEvent};
 use super::store::{TicketEdit, TicketStore};
 use crate::db::now;
-use crate::domain::TicketStatus;
+use crate::domain::{EventKind, TicketStatus};
 
 /// Closes up to `limit` tickets that have seen no activity for `idle`, returning how many. Closing is
 /// activity too (it bumps `updated_at`, so lists refresh); the customer's next text opens a new ticket.
@@ -18,8 +19,11 @@ pub fn close_inactive_tickets(
     let cutoff = at - chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
     let stale = store.inactive_tickets(cutoff, limit)?;
     let close = TicketEdit { status: Some(TicketStatus::Closed), closed_at: Some(Some(at)), assignee: None, at };
+    // The timeline says why a ticket left Open without anyone closing it.
+    let details = EventDetails { idle_hours: Some(idle.as_secs() / 3600), ..EventDetails::default() };
     for &ticket in &stale {
         store.edit_ticket(ticket, &close)?;
+        store.record_event(&NewEvent::new(ticket, EventKind::AutoClosed, None, at).with(details.clone()))?;
     }
     Ok(stale.len())
 }

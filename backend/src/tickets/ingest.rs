@@ -2,11 +2,14 @@
 
 use diesel::result::Error as DieselError;
 
+use super::events::{EventDetails, NewEvent};
 use super::store::{AppendedText, NewMessage, Origin, Pair, TextToAppend, TicketStore, Transition};
 use super::{join_or_open_ticket, text_activity};
 use crate::app_settings::RuntimeSettings;
 use crate::db::{StoreError, now};
-use crate::domain::{MediaUrl, MessageId, OptKeyword, PhoneNumber, Provider, SmsText, TicketId, TicketStatus};
+use crate::domain::{
+    EventKind, MediaUrl, MessageId, OptKeyword, PhoneNumber, Provider, SmsText, TicketId, TicketStatus,
+};
 
 /// A text a customer sent us, as a gateway reported it.
 #[derive(Debug, Clone)]
@@ -100,6 +103,22 @@ fn inbound_text(sms: &InboundSms) -> NewMessage<'_> {
     }
 }
 
+/// Puts an opt-out or opt-in on the timeline of the ticket the keyword was filed in.
+fn record_keyword(
+    store: &mut impl TicketStore,
+    keyword: Option<OptKeyword>,
+    ticket_id: TicketId,
+    pair: Pair<'_>,
+) -> Result<(), DieselError> {
+    let kind = match keyword {
+        Some(OptKeyword::OptOut) => EventKind::OptedOut,
+        Some(OptKeyword::OptIn) => EventKind::OptedIn,
+        None => return Ok(()),
+    };
+    let details = EventDetails { channel_number: Some(pair.channel.to_owned()), ..EventDetails::default() };
+    store.record_event(&NewEvent::new(ticket_id, kind, None, now()).with(details))
+}
+
 /// A customer's text puts a pending ticket (waiting on them) back in the queue.
 const CUSTOMER_TEXT_REOPENS: Transition = Transition { from: TicketStatus::Pending, to: TicketStatus::Open };
 
@@ -122,6 +141,7 @@ pub fn ingest_inbound_sms(
     // Most texts join their pair's unclosed ticket.
     if let Some(appended) = store.append_text(pair, &text, CUSTOMER_TEXT_REOPENS)? {
         let message_id = appended.message_id.ok_or(IngestError::Duplicate)?;
+        record_keyword(store, keyword, appended.ticket_id, pair)?;
         return Ok(IngestOutcome::Appended { ticket_id: appended.ticket_id, message_id });
     }
     let (ticket_id, opened, status) = join_or_open_ticket(store, pair)?;
@@ -148,6 +168,7 @@ pub fn ingest_inbound_sms(
     let mut activity = text_activity(&text, message_id, 1 + i32::from(confirmation.is_some()));
     activity.status = (status == CUSTOMER_TEXT_REOPENS.from).then_some(CUSTOMER_TEXT_REOPENS.to);
     store.record_activity(&activity)?;
+    record_keyword(store, keyword, ticket_id, pair)?;
     Ok(if opened {
         IngestOutcome::Opened { ticket_id, message_id, confirmation }
     } else {

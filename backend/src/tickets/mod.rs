@@ -6,15 +6,18 @@
 //! ([`crate::db::Database::write`]), so each rule is applied atomically.
 
 mod auto_close;
+pub mod events;
 mod ingest;
 mod models;
+pub mod notifications;
 pub mod store;
 mod team_counts;
 mod work;
 
 pub use crate::db::queue::{
     AssigneeFilter, ChangeStamp, MessageCursor, MessageFilter, MessagePage, TicketCounts, TicketCursor, TicketFilter,
-    TicketPage, find_ticket, list_stamp, list_tickets, thread, thread_stamp, ticket_counts, ticket_exists,
+    TicketPage, changed_tickets_for, events_stamp, find_ticket, list_stamp, list_tickets, thread, thread_stamp,
+    ticket_counts, ticket_events, ticket_exists,
 };
 pub use auto_close::close_inactive_tickets;
 pub use ingest::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};

@@ -42,6 +42,11 @@ pub struct Ticket {
     pub last_message: Option<LastMessage>,
     /// The customer wrote something the requesting agent has not marked read.
     pub unread: bool,
+    /// When a reply to the customer last failed or went undelivered (and was not sent again since); `null`
+    /// when every reply is on its way or delivered.
+    #[serde(serialize_with = "utc_opt")]
+    #[schema(required = true)]
+    pub failed_delivery_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
 use super::Message;
+use super::events::NewEvent;
 use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus, UserId};
 
 /// A customer's number and the number of ours they text: at most one unclosed ticket each.
@@ -82,6 +83,7 @@ pub struct TicketState {
     pub status: TicketStatus,
     pub customer: String,
     pub channel: String,
+    pub assignee: Option<UserId>,
 }
 
 impl TicketState {
@@ -211,6 +213,13 @@ pub trait TicketStore {
     fn record_opt_out(&mut self, pair: Pair<'_>, at: NaiveDateTime) -> QueryResult<()>;
 
     fn remove_opt_out(&mut self, pair: Pair<'_>) -> QueryResult<()>;
+
+    /// Adds an event to the ticket's timeline.
+    fn record_event(&mut self, event: &NewEvent) -> QueryResult<()>;
+
+    /// Sets the ticket's `failed_delivery_at` to its newest reply that failed or went undelivered, or clears
+    /// it when there is none (after a retry); a change of the ticket at `at`.
+    fn refresh_failed_delivery(&mut self, ticket_id: TicketId, at: NaiveDateTime) -> QueryResult<()>;
 
     /// Up to `limit` unclosed tickets without activity since `before`, locked (ones another transaction
     /// holds are skipped: it is changing them anyway).

@@ -1,10 +1,15 @@
 //! What agents do to tickets: reply, leave notes, assign, change status, mark read, start conversations.
 
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::events::{EventDetails, NewEvent};
 use super::store::{NewMessage, Origin, Pair, TicketEdit, TicketState, TicketStore};
 use super::{Message, add_message, join_or_open_ticket};
 use crate::app_settings::RuntimeSettings;
 use crate::db::{AnyConnection, StoreError, now};
-use crate::domain::{DeliveryStatus, Direction, MessageBody, MessageId, PhoneNumber, TicketId, TicketStatus, UserId};
+use crate::domain::{
+    DeliveryStatus, Direction, EventKind, MessageBody, MessageId, PhoneNumber, TicketId, TicketStatus, UserId,
+};
 use crate::numbers::{SenderError, sender_number};
 
 /// A message an agent wants to add to a thread.
@@ -21,8 +26,14 @@ pub enum TicketError {
     TicketNotFound,
     #[error("message not found")]
     MessageNotFound,
-    #[error("a closed ticket stays closed; the customer's next text opens a new ticket")]
+    #[error("the ticket is closed")]
     TicketClosed,
+    /// Reopening a closed ticket while its pair has a newer unclosed ticket (this one).
+    #[error("the customer has a newer unclosed ticket, {0}")]
+    NewerTicketOpen(TicketId),
+    /// A concurrent text opened the pair's newer ticket during a reopen; retried.
+    #[error("a newer ticket was opened while this one was being reopened")]
+    ReopenRaced,
     #[error("the customer has opted out of texts from this number (they sent STOP)")]
     RecipientOptedOut,
     #[error("the assignee must be an active user")]
@@ -41,7 +52,7 @@ impl From<diesel::result::Error> for TicketError {
 
 impl crate::db::WriteError for TicketError {
     fn is_transient(&self) -> bool {
-        matches!(self, Self::Store(e) if e.is_transient())
+        matches!(self, Self::ReopenRaced) || matches!(self, Self::Store(e) if e.is_transient())
     }
 }
 
@@ -87,33 +98,50 @@ pub struct TicketChange {
     pub assignee: Option<Option<UserId>>,
 }
 
-/// Moves a ticket between open and pending, closes it, or (re)assigns it. A closed ticket is never reopened.
+/// Moves a ticket between open and pending, closes or reopens it, or (re)assigns it, and records each change
+/// in its timeline with `actor`. A closed ticket reopens only while its pair has no newer unclosed ticket:
+/// at most one per pair, and the customer's newer texts are there.
 pub fn update_ticket(
     store: &mut impl TicketStore,
     ticket_id: TicketId,
+    actor: UserId,
     change: TicketChange,
 ) -> Result<(), TicketError> {
-    let current = locked_ticket(store, ticket_id)?.status;
-    let status = change.status.filter(|s| *s != current);
-    if status.is_some() && current == TicketStatus::Closed {
-        return Err(TicketError::TicketClosed);
+    let ticket = locked_ticket(store, ticket_id)?;
+    let status = change.status.filter(|s| *s != ticket.status);
+    let reopening = status.is_some() && ticket.status == TicketStatus::Closed;
+    if reopening && let Some((newer, _)) = store.find_unclosed_ticket(ticket.pair())? {
+        return Err(TicketError::NewerTicketOpen(newer));
     }
-    if let Some(Some(assignee)) = change.assignee
+    let assignee = change.assignee.filter(|a| *a != ticket.assignee);
+    if let Some(Some(assignee)) = assignee
         && !store.is_active_user(assignee)?
     {
         return Err(TicketError::InvalidAssignee);
     }
-    if status.is_none() && change.assignee.is_none() {
+    if status.is_none() && assignee.is_none() {
         return Ok(());
     }
     let at = now();
-    let edit = TicketEdit {
-        status,
-        closed_at: status.map(|s| (s == TicketStatus::Closed).then_some(at)),
-        assignee: change.assignee,
-        at,
-    };
-    store.edit_ticket(ticket_id, &edit)?;
+    let edit =
+        TicketEdit { status, closed_at: status.map(|s| (s == TicketStatus::Closed).then_some(at)), assignee, at };
+    store.edit_ticket(ticket_id, &edit).map_err(|e| match e {
+        // A text opened a new ticket for the pair after the look above (another replica, on PostgreSQL):
+        // the write is retried, and then the look finds it.
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) if reopening => TicketError::ReopenRaced,
+        other => other.into(),
+    })?;
+    let event = |kind| NewEvent::new(ticket_id, kind, Some(actor), at);
+    if let Some(to) = status {
+        let kind = if reopening { EventKind::Reopened } else { EventKind::StatusChanged };
+        let details = EventDetails { from_status: Some(ticket.status), to_status: Some(to), ..EventDetails::default() };
+        store.record_event(&event(kind).with(details))?;
+    }
+    if let Some(to) = assignee {
+        let kind = if to.is_some() { EventKind::Assigned } else { EventKind::Unassigned };
+        let details = EventDetails { from_assignee: ticket.assignee, to_assignee: to, ..EventDetails::default() };
+        store.record_event(&event(kind).with(details))?;
+    }
     Ok(())
 }
 
@@ -207,6 +235,8 @@ pub fn retry_message(store: &mut impl TicketStore, id: MessageId) -> Result<Mess
     if store.is_opted_out(ticket.pair())? {
         return Err(TicketError::RecipientOptedOut);
     }
-    store.requeue_message(id, now())?;
+    let at = now();
+    store.requeue_message(id, at)?;
+    store.refresh_failed_delivery(message.ticket_id, at)?;
     store.message(id)?.ok_or(TicketError::MessageNotFound)
 }

@@ -24,6 +24,7 @@ mod proxy;
 mod queue;
 mod replicas;
 mod shutdown;
+mod timeline;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -69,6 +70,11 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         opt_out::replies_to_an_opted_out_number_are_refused_until_start,
         opt_out::a_queued_confirmation_is_not_sent_after_stop,
         opt_out::twilio_refusal_21610_marks_the_number_opted_out,
+        timeline::every_change_an_agent_makes_is_on_the_timeline_with_who_and_when,
+        timeline::a_closed_ticket_reopens_unless_the_customer_has_a_newer_one,
+        timeline::auto_close_keywords_and_failed_deliveries_are_on_the_timeline,
+        timeline::notifications_tell_each_agent_what_concerns_them_once_they_ask,
+        timeline::preferences_are_kept_per_agent_on_the_server,
         api_tickets::requests_without_a_valid_token_get_401,
         api_tickets::tickets_list_newest_activity_first_with_filters,
         api_tickets::tickets_list_pages_with_a_cursor,
