@@ -112,6 +112,45 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the signed-in agent should be told about since their last poll: new tickets in Unassigned, new
+         *     customer texts on tickets assigned to them, failed deliveries on their tickets. Which ones the dashboard
+         *     shows is up to the agent's preferences.
+         */
+        get: operations["notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's preferences (defaults until they change one). */
+        get: operations["get_preferences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes some of the signed-in user's preferences; fields left out keep their value. */
+        patch: operations["update_my_preferences"];
+        trace?: never;
+    };
     "/api/messages/{id}/retry": {
         parameters: {
             query?: never;
@@ -300,6 +339,26 @@ export interface paths {
         head?: never;
         /** Change a ticket's status or assignee. */
         patch: operations["update_ticket"];
+        trace?: never;
+    };
+    "/api/tickets/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What was done to a ticket, by whom and when: assignments, status changes, auto-close, reopen, opt-out and
+         *     opt-in, failed deliveries. The dashboard shows them among the messages. Poll with `If-None-Match`.
+         */
+        get: operations["list_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tickets/{id}/messages": {
@@ -665,6 +724,21 @@ export interface components {
             error: string;
             /** @example There is no ticket 42. */
             message: string;
+            /**
+             * Format: int64
+             * @description Only where the error is about another ticket: `newer_ticket_open` names the pair's newer unclosed
+             *     ticket, which is where the conversation continues.
+             */
+            ticket_id?: number | null;
+        };
+        /**
+         * @description What happened to a ticket, as its timeline shows it (`tickets/events.rs`).
+         * @enum {string}
+         */
+        EventKind: "assigned" | "unassigned" | "status_changed" | "auto_closed" | "reopened" | "opted_out" | "opted_in" | "delivery_failed";
+        EventList: {
+            /** @description Oldest first. */
+            events: components["schemas"]["TicketEvent"][];
         };
         Health: {
             /** @example ok */
@@ -738,6 +812,33 @@ export interface components {
             /** @description An internal note: agents see it, the customer never does. */
             internal?: boolean;
         };
+        Notification: {
+            /**
+             * Format: date-time
+             * @description When it happened; with `kind` and `ticket_id` it identifies the notification (seen twice, show once).
+             */
+            at: string;
+            /** @description The contact's name, or the customer's number as people write it. */
+            customer: string;
+            kind: components["schemas"]["NotificationKind"];
+            /** @description The customer's latest text (or the failed reply's error), shortened. */
+            preview: string | null;
+            ticket_id: components["schemas"]["TicketId"];
+        };
+        /** @enum {string} */
+        NotificationKind: "new_ticket" | "new_text" | "delivery_failed";
+        NotificationList: {
+            /**
+             * @description Oldest first. Polls overlap a little (a change can become visible late on PostgreSQL), so a client
+             *     keeps the `(kind, ticket_id, at)` of what it showed and shows each once.
+             */
+            notifications: components["schemas"]["Notification"][];
+            /**
+             * Format: date-time
+             * @description Pass as `since` next time.
+             */
+            now: string;
+        };
         /** @description One of our numbers, for the dashboard's sender picker. */
         NumberOfOurs: {
             /** @description Conversations go out from it unless another is chosen. */
@@ -749,6 +850,56 @@ export interface components {
             display: string;
             /** @example +14155550100 */
             number: string;
+        };
+        /** @description A person named in an event. */
+        Person: {
+            id: components["schemas"]["UserId"];
+            name: string;
+        };
+        /**
+         * @description An agent's choices. Notifications are opt-in: nothing is shown until the agent turns them on (and the
+         *     browser grants permission); then each kind can be turned off on its own.
+         */
+        Preferences: {
+            /**
+             * @description Denser queue rows (more tickets on screen).
+             * @default false
+             */
+            compact_rows: boolean;
+            /**
+             * @description Browser notifications at all (the dashboard asks the browser's permission when it is turned on).
+             * @default false
+             */
+            notifications: boolean;
+            /**
+             * @description A new customer text on a ticket assigned to me.
+             * @default true
+             */
+            notify_assigned_texts: boolean;
+            /**
+             * @description A reply on one of my tickets failed or went undelivered.
+             * @default true
+             */
+            notify_failed_deliveries: boolean;
+            /**
+             * @description A new ticket in Unassigned.
+             * @default true
+             */
+            notify_new_unassigned: boolean;
+            /**
+             * @description A short sound with each notification.
+             * @default false
+             */
+            sound: boolean;
+        };
+        /** @description A change of some choices; absent fields keep their value. */
+        PreferencesChange: {
+            compact_rows?: boolean | null;
+            notifications?: boolean | null;
+            notify_assigned_texts?: boolean | null;
+            notify_failed_deliveries?: boolean | null;
+            notify_new_unassigned?: boolean | null;
+            sound?: boolean | null;
         };
         /** @enum {string} */
         Role: "admin" | "agent";
@@ -857,6 +1008,12 @@ export interface components {
              * @example +1 415-555-0123
              */
             customer_number_display: string;
+            /**
+             * Format: date-time
+             * @description When a reply to the customer last failed or went undelivered (and was not sent again since); `null`
+             *     when every reply is on its way or delivered.
+             */
+            failed_delivery_at: string | null;
             /** @description Short and readable on the phone: customers quote it. */
             id: components["schemas"]["TicketId"];
             last_message: components["schemas"]["LastMessage"] | null;
@@ -897,6 +1054,35 @@ export interface components {
              * @description Unclosed tickets with customer texts the viewer has not read.
              */
             unread_mine: number;
+            /**
+             * Format: int64
+             * @description Unclosed unassigned tickets with customer texts the viewer has not read (with `unread_mine`, the
+             *     dashboard's tab title).
+             */
+            unread_unassigned: number;
+        };
+        /**
+         * @description One entry of a ticket's timeline. Which optional fields are present depends on `kind`:
+         *     `assigned` (`from`, `to`), `unassigned` (`from`), `status_changed` and `reopened` (`from_status`,
+         *     `to_status`), `auto_closed` (`idle_hours`), `opted_out`/`opted_in` (`channel_number`),
+         *     `delivery_failed` (`message_id`, `error`).
+         */
+        TicketEvent: {
+            actor: components["schemas"]["Person"] | null;
+            /** Format: date-time */
+            at: string;
+            channel_number?: string | null;
+            error?: string | null;
+            from?: components["schemas"]["Person"] | null;
+            from_status?: components["schemas"]["TicketStatus"] | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            idle_hours?: number | null;
+            kind: components["schemas"]["EventKind"];
+            message_id?: components["schemas"]["MessageId"] | null;
+            to?: components["schemas"]["Person"] | null;
+            to_status?: components["schemas"]["TicketStatus"] | null;
         };
         /**
          * Format: int64
@@ -1506,6 +1692,163 @@ export interface operations {
             };
             /** @description No valid session or API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notifications: {
+        parameters: {
+            query?: {
+                /** @description `now` of the previous answer. Without it, the answer only gives `now` to start from. */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_my_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesChange"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2268,6 +2611,56 @@ export interface operations {
             };
             /** @description Well-formed but invalid values; see the error code */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_events: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Nothing changed since the ETag sent */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,7 +22,7 @@ export type SmokeAssertions = [
   Assert<Equal<Ticket["status"], "open" | "pending" | "closed">>,
   Assert<Equal<Ticket["id"], number>>,
   Assert<Equal<Message["direction"], "inbound" | "outbound">>,
-  Assert<Equal<ErrorBody, { error: string; message: string }>>,
+  Assert<Equal<ErrorBody, { error: string; message: string; ticket_id?: number | null }>>,
   Assert<Equal<paths["/api/tickets/{id}"]["get"]["parameters"]["path"], { id: number }>>,
   Assert<Equal<NewMessage["body"], string>>,
 ];
@@ -44,4 +44,5 @@ export const exampleTicket = {
   closed_at: null,
   contact: { id: 7, name: null },
   last_message: { preview: "Hello", direction: "inbound", at: "2025-01-01T00:00:00Z" },
+  failed_delivery_at: null,
 } satisfies Ticket;

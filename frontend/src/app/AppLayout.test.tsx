@@ -5,11 +5,13 @@ import { renderApp } from "../testing/render";
 import { HttpResponse, http, recordRequests, server } from "../testing/server";
 
 describe("app frame", () => {
-  it("shows the viewer's unread count in the tab title", async () => {
-    server.use(http.get("/api/tickets/counts", () => HttpResponse.json({ ...fixtures.counts, unread_mine: 3 })));
+  it("counts unread Mine plus unread Unassigned in the tab title", async () => {
+    server.use(
+      http.get("/api/tickets/counts", () => HttpResponse.json({ ...fixtures.counts, unread_mine: 3, unread_unassigned: 18 })),
+    );
     renderApp("/");
     await waitFor(() => {
-      expect(document.title).toBe("(3) smsdesk");
+      expect(document.title).toBe("(21) smsdesk");
     });
   });
 

@@ -2,12 +2,13 @@ import { useEffect } from "react";
 import { NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useCurrentUser, useSignOut } from "../features/auth/api/session";
 import { useSettings } from "../features/settings/api/settings";
+import { useDesktopNotifications } from "../features/notifications/useDesktopNotifications";
 import { useTicketCounts } from "../features/tickets/api/tickets";
 import { errorMessage } from "../lib/api-client";
 
 const APP_NAME = "smsdesk";
 
-/** "(3) smsdesk" while the viewer has 3 unread tickets. */
+/** "(3) smsdesk" while 3 tickets wait for the viewer: unread in Mine plus unread in Unassigned. */
 export function documentTitle(unread: number | undefined): string {
   return unread ? `(${unread}) ${APP_NAME}` : APP_NAME;
 }
@@ -25,12 +26,14 @@ export function AppLayout() {
   const signOut = useSignOut();
   const navigate = useNavigate();
   const unread = counts.data?.unread_mine;
+  const waiting = counts.data ? counts.data.unread_mine + counts.data.unread_unassigned : undefined;
+  useDesktopNotifications();
   const { pathname } = useLocation();
   const inQueue = pathname === "/" || pathname.startsWith("/tickets");
 
   useEffect(() => {
-    document.title = documentTitle(unread);
-  }, [unread]);
+    document.title = documentTitle(waiting);
+  }, [waiting]);
 
   return (
     <div className="app">
@@ -79,6 +82,11 @@ export function AppLayout() {
           <li>
             <NavLink to="/new" className={navClass}>
               New conversation
+            </NavLink>
+          </li>
+          <li>
+            <NavLink to="/preferences" className={navClass}>
+              Notifications
             </NavLink>
           </li>
         </ul>

@@ -16,6 +16,7 @@ const TokensPage = lazy(() => import("../features/tokens/components/TokensPage")
 const CannedRepliesPage = lazy(() => import("../features/canned-replies/components/CannedRepliesPage"));
 const SettingsPage = lazy(() => import("../features/settings/components/SettingsPage"));
 const SimulatorPage = lazy(() => import("../features/simulator/components/SimulatorPage"));
+const NotificationsPage = lazy(() => import("../features/notifications/components/NotificationsPage"));
 
 export const routes: RouteObject[] = [
   { path: "/sign-in", element: <SignInPage />, errorElement: <RouteErrorPage /> },
@@ -35,6 +36,7 @@ export const routes: RouteObject[] = [
             ],
           },
           { path: "new", element: <NewConversationPage /> },
+          { path: "preferences", element: <LazyPage page={NotificationsPage} /> },
           {
             element: <RequireAdmin />,
             children: [

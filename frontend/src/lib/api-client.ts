@@ -19,6 +19,8 @@ export class ApiError extends Error {
     /** The server's machine-readable code, e.g. `recipient_opted_out`. */
     readonly code: string,
     message: string,
+    /** The ticket the error points to, e.g. the newer ticket a reopen ran into (`newer_ticket_open`). */
+    readonly ticketId: number | null = null,
   ) {
     super(message);
   }
@@ -64,7 +66,7 @@ function isErrorBody(value: unknown): value is ErrorBody {
 
 /** The ApiError for a non-2xx answer whose body was `body`. */
 export function toApiError(status: number, body: unknown): ApiError {
-  if (isErrorBody(body)) return new ApiError(status, body.error, body.message);
+  if (isErrorBody(body)) return new ApiError(status, body.error, body.message, body.ticket_id ?? null);
   if (status === 429) return new ApiError(status, "too_many_requests", "Too many attempts. Wait a moment and try again.");
   if (status >= 500) return new ApiError(status, "server_error", `The server had a problem (HTTP ${status}). Try again.`);
   return new ApiError(status, `http_${status}`, `The request failed (HTTP ${status}).`);

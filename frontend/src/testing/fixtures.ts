@@ -44,6 +44,7 @@ export function ticket(overrides: Partial<Schemas["Ticket"]> = {}): Schemas["Tic
     opted_out: false,
     message_count: 2,
     unread: false,
+    failed_delivery_at: null,
     assignee_id: null,
     closed_at: null,
     contact: { id: 7, name: "Carla Customer" },
@@ -83,7 +84,23 @@ export const numbers: Schemas["NumberOfOurs"][] = [
   { number: "+14155550199", display: "+1 415-555-0199", default: false },
 ];
 
-export const counts: Schemas["TicketCounts"] = { mine: 2, unassigned: 5, open: 9, pending: 1, unread_mine: 0 };
+export const counts: Schemas["TicketCounts"] = {
+  mine: 2,
+  unassigned: 5,
+  open: 9,
+  pending: 1,
+  unread_mine: 0,
+  unread_unassigned: 0,
+};
+
+export const preferences: Schemas["Preferences"] = {
+  notifications: false,
+  notify_new_unassigned: true,
+  notify_assigned_texts: true,
+  notify_failed_deliveries: true,
+  sound: false,
+  compact_rows: false,
+};
 
 export function settings(overrides: Partial<Schemas["AppSettings"]> = {}): Schemas["AppSettings"] {
   return {

@@ -19,6 +19,11 @@ export const defaultHandlers = [
   http.get("/api/numbers", () => HttpResponse.json(fixtures.numbers)),
   http.get("/api/canned-replies", () => HttpResponse.json<Schemas["CannedReplyView"][]>([])),
   http.post("/api/tickets/:id/read", () => new HttpResponse(null, { status: 204 })),
+  http.get("/api/tickets/:id/events", () => HttpResponse.json<Schemas["EventList"]>({ events: [] })),
+  http.get("/api/me/preferences", () => HttpResponse.json(fixtures.preferences)),
+  http.get("/api/me/notifications", () =>
+    HttpResponse.json<Schemas["NotificationList"]>({ notifications: [], now: "2026-12-07T10:00:00Z" }),
+  ),
   http.post("/api/sms/segments", async ({ request }) => {
     const { body } = (await request.json()) as Schemas["Draft"];
     return HttpResponse.json(fixtures.segmentCount(body));

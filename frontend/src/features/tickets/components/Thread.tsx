@@ -1,7 +1,21 @@
 import { useLayoutEffect, useRef } from "react";
 import { formatDateTime, formatTime, plural } from "../../../lib/format";
+import type { TicketEvent } from "../api/events";
 import type { Message } from "../api/messages";
 import { DeliveryState } from "./DeliveryState";
+import { TimelineEntry } from "./TimelineEntry";
+
+type ThreadItem = { kind: "message"; at: string; message: Message } | { kind: "event"; at: string; event: TicketEvent };
+
+/** Messages and timeline events in one list, oldest first (an event after a message of the same moment). */
+export function interleave(messages: readonly Message[], events: readonly TicketEvent[]): ThreadItem[] {
+  const items: ThreadItem[] = [
+    ...messages.map((message) => ({ kind: "message" as const, at: message.created_at, message })),
+    ...events.map((event) => ({ kind: "event" as const, at: event.at, event })),
+  ];
+  // A stable sort keeps messages in their own order (the server's, by time then id) among equal times.
+  return items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.kind === b.kind ? 0 : a.kind === "message" ? -1 : 1));
+}
 
 /** Links only for web addresses: anything else (`javascript:` …) is shown as text. */
 function isWebUrl(url: string): boolean {
@@ -78,11 +92,14 @@ function MessageItem({
  */
 export function Thread({
   messages,
+  events = [],
   customer,
   authorName,
   now,
 }: {
   messages: readonly Message[];
+  /** The ticket's timeline, shown among the messages. */
+  events?: readonly TicketEvent[];
   /** The customer's name or number. */
   customer: string;
   authorName: (id: number | null) => string | undefined;
@@ -95,7 +112,7 @@ export function Thread({
   useLayoutEffect(() => {
     const element = scroller.current;
     if (element && atBottom.current) element.scrollTop = element.scrollHeight;
-  }, [lastId, messages.length]);
+  }, [lastId, messages.length, events.length]);
 
   return (
     <div
@@ -114,9 +131,19 @@ export function Thread({
         <p className="muted thread-empty">No messages yet.</p>
       ) : (
         <ol className="thread-list">
-          {messages.map((message) => (
-            <MessageItem key={message.id} message={message} customer={customer} authorName={authorName} now={now} />
-          ))}
+          {interleave(messages, events).map((item) =>
+            item.kind === "message" ? (
+              <MessageItem
+                key={`m${String(item.message.id)}`}
+                message={item.message}
+                customer={customer}
+                authorName={authorName}
+                now={now}
+              />
+            ) : (
+              <TimelineEntry key={`e${String(item.event.id)}`} event={item.event} now={now} />
+            ),
+          )}
         </ol>
       )}
     </div>

@@ -1,4 +1,4 @@
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { Link } from "react-router";
 import { InlineError } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
@@ -8,6 +8,9 @@ import { useTeam } from "../api/team";
 import { useUpdateContactName, useUpdateTicket, type Ticket } from "../api/tickets";
 
 const STATUS_LABELS = { open: "Open", pending: "Pending", closed: "Closed" } as const;
+
+/** How long "Close ticket" can be undone. */
+export const UNDO_CLOSE_MS = 8_000;
 
 function ContactNameForm({ ticket, contactId, onDone }: { ticket: Ticket; contactId: number; onDone: () => void }) {
   const [name, setName] = useState(ticket.contact?.name ?? "");
@@ -54,7 +57,18 @@ export function TicketHeader({ ticket }: { ticket: Ticket }) {
   const team = useTeam();
   const update = useUpdateTicket(ticket.id);
   const [editingName, setEditingName] = useState(false);
+  // The status a just-closed ticket had, while the close can still be undone.
+  const [undoTo, setUndoTo] = useState<"open" | "pending" | null>(null);
   const closed = ticket.status === "closed";
+  useEffect(() => {
+    if (undoTo === null) return;
+    const timer = setTimeout(() => {
+      setUndoTo(null);
+    }, UNDO_CLOSE_MS);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [undoTo]);
   const hasName = Boolean(ticket.contact?.name?.trim());
   const assignable = (team.data ?? []).filter((member) => member.active || member.id === ticket.assignee_id);
   if (ticket.assignee_id !== null && !assignable.some((member) => member.id === ticket.assignee_id)) {
@@ -160,13 +174,37 @@ export function TicketHeader({ ticket }: { ticket: Ticket }) {
             className="button button-danger"
             disabled={update.isPending}
             onClick={() => {
-              update.mutate({ status: "closed" });
+              const before = ticket.status === "pending" ? "pending" : "open";
+              update.mutate(
+                { status: "closed" },
+                {
+                  onSuccess: () => {
+                    setUndoTo(before);
+                  },
+                },
+              );
             }}
           >
             Close ticket
           </button>
         </div>
       )}
+      {undoTo !== null && closed ? (
+        <div className="undo-bar" role="status">
+          <span>Ticket closed.</span>
+          <button
+            type="button"
+            className="button button-small"
+            disabled={update.isPending}
+            onClick={() => {
+              update.mutate({ status: undoTo });
+              setUndoTo(null);
+            }}
+          >
+            Undo
+          </button>
+        </div>
+      ) : null}
       {update.isError ? <InlineError>{errorMessage(update.error)}</InlineError> : null}
     </div>
   );

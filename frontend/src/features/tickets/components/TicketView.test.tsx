@@ -125,7 +125,7 @@ describe("ticket thread", () => {
     expect(reads).toHaveLength(0);
   });
 
-  it("assigns to me, sets pending and closes, and offers no way to reopen a closed ticket", async () => {
+  it("assigns to me, sets pending and closes, and then offers to reopen instead of a reply box", async () => {
     serveTicket([fixtures.message({ id: 1 })]);
     const patches = recordRequests("PATCH", "/api/tickets/42");
     let current = fixtures.ticket();
@@ -158,8 +158,9 @@ describe("ticket thread", () => {
     expect(await screen.findByRole("button", { name: "Set open" })).toBeInTheDocument();
 
     await user.click(screen.getByRole("button", { name: "Close ticket" }));
-    expect(await screen.findByText(/cannot be reopened/)).toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: /open/i })).not.toBeInTheDocument();
+    expect(await screen.findByText(/This ticket is closed. Reopen it to reply here/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Reopen ticket" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Set open" })).not.toBeInTheDocument();
     expect(screen.queryByLabelText("Reply")).not.toBeInTheDocument();
     expect(patches.map((request) => request.body)).toEqual([
       { assignee_id: 1 },

@@ -8,7 +8,8 @@ import { useShortcuts } from "../../../lib/keyboard";
 import { Composer } from "../../composer/components/Composer";
 import { useThread } from "../api/messages";
 import { useTeamNames } from "../api/team";
-import { useMarkRead, useTicket, type Ticket } from "../api/tickets";
+import { useTicketEvents } from "../api/events";
+import { useMarkRead, useTicket, useUpdateTicket, type Ticket } from "../api/tickets";
 import { TicketHeader } from "./TicketHeader";
 import { Thread } from "./Thread";
 
@@ -24,14 +25,36 @@ export function TicketView() {
 }
 
 function ClosedNotice({ ticket }: { ticket: Ticket }) {
+  const reopen = useUpdateTicket(ticket.id);
+  const newer = reopen.error instanceof ApiError && reopen.error.code === "newer_ticket_open" ? reopen.error.ticketId : null;
   return (
     <div className="closed-notice">
-      <p>
-        This ticket is closed and cannot be reopened. If the customer texts again, a new ticket opens by itself.
-      </p>
-      <Link to={`/new?to=${encodeURIComponent(ticket.customer_number)}`} className="button">
-        Text {ticket.customer_number_display} again
-      </Link>
+      <p>This ticket is closed. Reopen it to reply here; if the customer texts again, a new ticket opens by itself.</p>
+      <div className="closed-notice-actions">
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={reopen.isPending}
+          onClick={() => {
+            reopen.mutate({ status: "open" });
+          }}
+        >
+          Reopen ticket
+        </button>
+        <Link to={`/new?to=${encodeURIComponent(ticket.customer_number)}`} className="button">
+          Text {ticket.customer_number_display} again
+        </Link>
+      </div>
+      {newer !== null ? (
+        <p className="inline-error" role="alert">
+          The customer&apos;s conversation continues in <Link to={`/tickets/${String(newer)}`}>ticket #{newer}</Link>,
+          which is still open: reply there.
+        </p>
+      ) : reopen.isError ? (
+        <p className="inline-error" role="alert">
+          {errorMessage(reopen.error)}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -39,6 +62,7 @@ function ClosedNotice({ ticket }: { ticket: Ticket }) {
 function TicketDetail({ id }: { id: number }) {
   const ticket = useTicket(id);
   const thread = useThread(id);
+  const events = useTicketEvents(id);
   const authorName = useTeamNames();
   const visible = usePageVisible();
   const now = useNow();
@@ -81,7 +105,13 @@ function TicketDetail({ id }: { id: number }) {
       ) : thread.isError && !thread.data ? (
         <ErrorState message={errorMessage(thread.error)} onRetry={() => void thread.refetch()} />
       ) : (
-        <Thread messages={thread.data.messages} customer={contactLabel(current)} authorName={authorName} now={now} />
+        <Thread
+          messages={thread.data.messages}
+          events={events.data}
+          customer={contactLabel(current)}
+          authorName={authorName}
+          now={now}
+        />
       )}
       {current.status === "closed" ? (
         <ClosedNotice ticket={current} />
