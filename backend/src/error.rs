@@ -22,17 +22,21 @@ pub struct ApiError {
     cause: Option<String>,
     /// For 429 and 503: when to try again, sent as `Retry-After` (whole seconds, at least 1).
     retry_after: Option<std::time::Duration>,
+    /// The request field the error is about, when it is about one, so a form can show it there.
+    field: Option<&'static str>,
 }
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), cause: None, retry_after: None }
+        Self { status, code, message: message.into(), cause: None, retry_after: None, field: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -67,6 +71,7 @@ impl ApiError {
             message: "Something went wrong on our side. It has been logged.".into(),
             cause: Some(cause.to_string()),
             retry_after: None,
+            field: None,
         }
     }
 
@@ -79,6 +84,12 @@ impl ApiError {
     /// The whole seconds `Retry-After` says: rounded up, at least 1.
     fn retry_after_seconds(&self) -> Option<u64> {
         self.retry_after.map(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+    }
+
+    /// Says which request field the error is about (`field` in the answer).
+    pub fn for_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
     }
 
     /// The same error under a more specific stable code.
@@ -121,7 +132,7 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after_seconds() {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(ErrorBody { error: self.code, message: &self.message })
+        response.json(ErrorBody { error: self.code, message: &self.message, field: self.field })
     }
 }
 
@@ -193,7 +204,7 @@ pub fn render_plain_error<B: MessageBody + 'static>(
         _ => "request_failed",
     };
     let message = status.canonical_reason().unwrap_or("Request failed");
-    let body = serde_json::to_string(&ErrorBody { error: code, message }).unwrap_or_default();
+    let body = serde_json::to_string(&ErrorBody { error: code, message, field: None }).unwrap_or_default();
     let (req, mut response) = res.into_parts();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let response = response.set_body(BoxBody::new(body));

@@ -30,6 +30,11 @@ pub struct ErrorBody {
     pub error: String,
     #[schema(example = "There is no ticket 42.")]
     pub message: String,
+    /// The request field the error is about, when it is about one (e.g. `confirmation_template`), so a form
+    /// can show the message next to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "confirmation_template")]
+    pub field: Option<String>,
 }
 
 #[derive(OpenApi)]
