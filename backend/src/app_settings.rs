@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::config::Settings;
 use crate::db::schema::settings;
 use crate::db::{AnyConnection, Database, StoreError, now};
-use crate::domain::{ConfirmationTemplate, PhoneNumber};
+use crate::domain::{ConfirmationTemplate, PhoneNumber, TemplateError};
 use crate::on_backend;
 
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
@@ -26,7 +26,10 @@ const MAX_SENDER_NUMBERS: usize = 50;
 pub struct AppSettings {
     /// Shown to customers through `{business_name}` in the confirmation.
     pub business_name: String,
-    /// The automatic reply to a new ticket; must contain `{ticket_id}`, may contain `{business_name}`.
+    /// The automatic reply to a new ticket, as written. Must contain `{ticket_id}`; may contain
+    /// `{contact_name}` (or `{contact_name|there}`, with a fallback for a contact without a name) and
+    /// `{business_name}`. `{{` and `}}` are literal braces. At most 1600 characters once filled in, with every value
+    /// as long as it may be (19-digit ticket id, 100-character names).
     pub confirmation_template: String,
     /// Tickets without activity for this many hours are closed; `null` never closes them.
     pub auto_close_after_hours: Option<u32>,
@@ -73,9 +76,9 @@ impl RuntimeSettings {
         listed
     }
 
-    /// The confirmation text for a new ticket.
-    pub fn confirmation(&self, ticket_id: crate::domain::TicketId) -> String {
-        self.confirmation_template.render(ticket_id, &self.business_name)
+    /// The confirmation text for a new ticket to a contact with this name (if any).
+    pub fn confirmation(&self, ticket_id: crate::domain::TicketId, contact_name: Option<&str>) -> String {
+        self.confirmation_template.render(ticket_id, contact_name, &self.business_name)
     }
 
     pub fn view(&self) -> AppSettings {
@@ -99,6 +102,10 @@ impl RuntimeSettings {
 pub struct SettingsUpdate {
     #[schema(min_length = 1, max_length = 100)]
     pub business_name: Option<String>,
+    /// Must contain `{ticket_id}`; may contain `{contact_name}`, `{contact_name|fallback}` and
+    /// `{business_name}`; `{{` and `}}` are literal braces. Anything else in braces is refused with 422
+    /// `unknown_placeholder` (`{agent_name}`: `placeholder_not_allowed`; a `{` never closed:
+    /// `unclosed_brace`), with `field` set to `confirmation_template`.
     pub confirmation_template: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 8760)]
@@ -123,6 +130,9 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 pub enum SettingsError {
     #[error("{field}: {problem}")]
     Invalid { field: &'static str, problem: String },
+    /// A template with placeholders it may not have; the message names them.
+    #[error("{error}")]
+    Template { field: &'static str, error: TemplateError },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -149,7 +159,12 @@ fn overrides(update: &SettingsUpdate) -> Result<Vec<(&'static str, serde_json::V
         out.push(("business_name", json!(name)));
     }
     if let Some(template) = &update.confirmation_template {
-        ConfirmationTemplate::parse(template).map_err(|e| invalid("confirmation_template", e.to_string()))?;
+        ConfirmationTemplate::parse(template).map_err(|error| match error {
+            TemplateError::UnknownPlaceholder { .. }
+            | TemplateError::NotAllowed { .. }
+            | TemplateError::Unclosed { .. } => SettingsError::Template { field: "confirmation_template", error },
+            other => invalid("confirmation_template", other.to_string()),
+        })?;
         out.push(("confirmation_template", json!(template)));
     }
     if let Some(hours) = update.auto_close_after_hours {
@@ -237,7 +252,10 @@ impl Defaults {
         })
     }
 
-    /// Applies the stored overrides; a stored value that no longer parses is ignored (and logged).
+    /// Applies the stored overrides; a stored value that no longer parses is ignored (and logged). A stored
+    /// confirmation template is read as written before placeholders were checked: what is not a placeholder
+    /// it may use stays literal text, as it always rendered, and `GET /api/settings` shows it until an
+    /// admin changes it.
     fn with_overrides(&self, stored: Vec<(String, String)>) -> RuntimeSettings {
         let mut settings = self.0.clone();
         for (key, raw) in stored {
@@ -249,7 +267,7 @@ impl Defaults {
                 "business_name" => set(&mut settings.business_name, value.as_str().map(str::to_owned)),
                 "confirmation_template" => set(
                     &mut settings.confirmation_template,
-                    value.as_str().and_then(|v| ConfirmationTemplate::parse(v).ok()),
+                    value.as_str().and_then(|v| ConfirmationTemplate::parse_stored(v).ok()),
                 ),
                 "auto_close_after_hours" => set(
                     &mut settings.auto_close_after,
@@ -362,6 +380,23 @@ mod tests {
         assert!(overrides(&bad).is_err());
         let off = SettingsUpdate { auto_close_after_hours: Some(None), ..Default::default() };
         assert_eq!(overrides(&off).unwrap(), vec![("auto_close_after_hours", serde_json::Value::Null)]);
+    }
+
+    #[test]
+    fn a_stored_template_that_the_rules_now_refuse_keeps_rendering_as_written_until_changed() {
+        let stored = "Hi {name}, ticket {ticket_id}";
+        let applied =
+            defaults().with_overrides(vec![("confirmation_template".into(), serde_json::json!(stored).to_string())]);
+        assert_eq!(applied.view().confirmation_template, stored);
+        assert_eq!(applied.confirmation(crate::domain::TicketId(11), Some("Ana")), "Hi {name}, ticket 11");
+        let resaved = SettingsUpdate { confirmation_template: Some(stored.into()), ..Default::default() };
+        assert!(matches!(
+            overrides(&resaved),
+            Err(SettingsError::Template {
+                field: "confirmation_template",
+                error: TemplateError::UnknownPlaceholder { .. }
+            })
+        ));
     }
 
     #[test]

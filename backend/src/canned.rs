@@ -1,4 +1,6 @@
-//! Canned replies: texts agents send often, with `{ticket_id}` and `{contact_name}` filled in per ticket.
+//! Canned replies: texts agents send often, with `{ticket_id}`, `{contact_name}`, `{business_name}` and
+//! `{agent_name}` filled in per ticket and agent by the template engine the confirmation uses
+//! ([`crate::domain::Template`]).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -7,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::canned_replies;
 use crate::db::{AnyConnection, StoreError, now};
-use crate::domain::{MAX_BODY_CHARS, TicketId};
+use crate::domain::{MAX_BODY_CHARS, REPLY_PLACEHOLDERS, Template, TemplateError, Values};
 use crate::json::utc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
@@ -15,7 +17,8 @@ use crate::json::utc;
 pub struct CannedReply {
     pub id: i64,
     pub title: String,
-    /// May contain `{ticket_id}` and `{contact_name}`.
+    /// As written: may contain `{ticket_id}`, `{contact_name}` (or `{contact_name|there}`, with a fallback
+    /// for a contact without a name), `{business_name}` and `{agent_name}`; `{{` and `}}` are literal braces.
     pub body: String,
     #[serde(serialize_with = "utc")]
     pub created_at: NaiveDateTime,
@@ -23,9 +26,14 @@ pub struct CannedReply {
     pub updated_at: NaiveDateTime,
 }
 
-/// Fills a canned reply's placeholders for one ticket. An unknown contact name becomes empty text.
-pub fn render(body: &str, ticket_id: TicketId, contact_name: Option<&str>) -> String {
-    body.replace("{ticket_id}", &ticket_id.to_string()).replace("{contact_name}", contact_name.unwrap_or(""))
+/// Fills a canned reply's placeholders for one ticket and agent. A reply stored before placeholders were
+/// checked renders what is not a placeholder as literal text, as it always did, until an admin edits it.
+pub fn render(body: &str, values: &Values<'_>) -> String {
+    match Template::parse_stored(body, REPLY_PLACEHOLDERS) {
+        Ok(template) => template.render(values),
+        // Only a NUL character, which no database stores.
+        Err(_) => body.to_owned(),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +44,9 @@ pub enum CannedReplyError {
     InvalidTitle,
     #[error("the body must be 1 to {MAX_BODY_CHARS} characters")]
     InvalidBody,
+    /// Something in braces that is not a placeholder a reply may use; the message names it.
+    #[error(transparent)]
+    Template(TemplateError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -58,6 +69,10 @@ fn check_body(body: &str) -> Result<(), CannedReplyError> {
     if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
         return Err(CannedReplyError::InvalidBody);
     }
+    Template::parse(body, REPLY_PLACEHOLDERS).map_err(|e| match e {
+        TemplateError::NulCharacter => CannedReplyError::InvalidBody,
+        e => CannedReplyError::Template(e),
+    })?;
     Ok(())
 }
 
@@ -114,10 +129,31 @@ pub fn delete_canned_reply(conn: &mut AnyConnection, id: i64) -> Result<(), Cann
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TicketId;
+
+    fn values(contact_name: Option<&'static str>) -> Values<'static> {
+        Values { ticket_id: TicketId(7), contact_name, business_name: "Acme", agent_name: Some("Bo") }
+    }
 
     #[test]
-    fn placeholders_are_filled_per_ticket() {
-        assert_eq!(render("Hi {contact_name}, ticket {ticket_id}", TicketId(7), Some("Ana")), "Hi Ana, ticket 7");
-        assert_eq!(render("Hi {contact_name}!", TicketId(7), None), "Hi !");
+    fn placeholders_are_filled_per_ticket_and_agent() {
+        let body = "Hi {contact_name|there}, {agent_name} here about ticket {ticket_id}";
+        assert_eq!(render(body, &values(Some("Ana"))), "Hi Ana, Bo here about ticket 7");
+        assert_eq!(render(body, &values(None)), "Hi there, Bo here about ticket 7");
+        assert_eq!(render("Hi {contact_name}!", &values(None)), "Hi!");
+    }
+
+    #[test]
+    fn a_body_is_checked_by_the_template_engine_but_a_stored_one_still_renders() {
+        assert!(matches!(
+            check_body("Hi {name}"),
+            Err(CannedReplyError::Template(TemplateError::UnknownPlaceholder { .. }))
+        ));
+        assert!(matches!(
+            check_body("Hi {agent_name"),
+            Err(CannedReplyError::Template(TemplateError::Unclosed { .. }))
+        ));
+        assert!(check_body("Hi {agent_name}, {{literal}").is_ok());
+        assert_eq!(render("Hi {name}, ticket {ticket_id}", &values(None)), "Hi {name}, ticket 7");
     }
 }

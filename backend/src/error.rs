@@ -24,6 +24,8 @@ pub struct ApiError {
     retry_after: Option<std::time::Duration>,
     /// The ticket the error is about, when the client needs it (e.g. the newer ticket a reopen ran into).
     ticket_id: Option<i64>,
+    /// The request field the error is about, when it is about one, so a form can show it there.
+    field: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -32,11 +34,12 @@ struct ErrorBody<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     ticket_id: Option<i64>,
+    field: Option<&'a str>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), cause: None, retry_after: None, ticket_id: None }
+        Self { status, code, message: message.into(), cause: None, retry_after: None, ticket_id: None, field: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -72,6 +75,7 @@ impl ApiError {
             cause: Some(cause.to_string()),
             retry_after: None,
             ticket_id: None,
+            field: None,
         }
     }
 
@@ -89,6 +93,12 @@ impl ApiError {
     /// Names the ticket the error is about in the body (`ticket_id`).
     pub fn about_ticket(mut self, id: i64) -> Self {
         self.ticket_id = Some(id);
+        self
+    }
+
+    /// Says which request field the error is about (`field` in the answer).
+    pub fn for_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
         self
     }
 
@@ -132,7 +142,12 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after_seconds() {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(ErrorBody { error: self.code, message: &self.message, ticket_id: self.ticket_id })
+        response.json(ErrorBody {
+            error: self.code,
+            message: &self.message,
+            ticket_id: self.ticket_id,
+            field: self.field,
+        })
     }
 }
 
@@ -204,7 +219,8 @@ pub fn render_plain_error<B: MessageBody + 'static>(
         _ => "request_failed",
     };
     let message = status.canonical_reason().unwrap_or("Request failed");
-    let body = serde_json::to_string(&ErrorBody { error: code, message, ticket_id: None }).unwrap_or_default();
+    let body =
+        serde_json::to_string(&ErrorBody { error: code, message, ticket_id: None, field: None }).unwrap_or_default();
     let (req, mut response) = res.into_parts();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let response = response.set_body(BoxBody::new(body));

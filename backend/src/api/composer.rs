@@ -7,12 +7,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::ErrorBody;
 use super::auth::{Admin, Authenticated};
 use super::body::Body;
+use crate::accounts::find_user;
 use crate::canned::{
     CannedReply, create_canned_reply as store_reply, delete_canned_reply as drop_reply,
     list_canned_replies as load_replies, render, update_canned_reply as change_reply,
 };
 use crate::db::StoreError;
-use crate::domain::{MessageBody, PhoneNumber, SegmentCount, TicketId, UserId};
+use crate::domain::{MessageBody, PhoneNumber, SegmentCount, TicketId, UserId, Values};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::{Conversation, MessageView, Ticket, find_ticket, start_conversation as open_conversation};
@@ -87,7 +88,9 @@ pub struct CannedQuery {
 pub struct CannedReplyView {
     #[serde(flatten)]
     reply: CannedReply,
-    /// The body with `{ticket_id}` and `{contact_name}` filled in, when `ticket_id` was given.
+    /// The body with its placeholders filled in for the ticket and the agent asking, when `ticket_id` was
+    /// given. A contact without a name takes the fallback (`{contact_name|there}`), or is left out with the
+    /// space before it (`Hi {contact_name}, …` reads `Hi, …`).
     #[schema(required = true)]
     rendered: Option<String>,
 }
@@ -107,21 +110,29 @@ pub async fn list_canned_replies(
 ) -> Result<HttpResponse, ApiError> {
     let viewer: UserId = auth.0.user_id;
     let ticket_id = query.into_inner().ticket_id.map(TicketId);
-    let (replies, ticket) = state
+    let (replies, ticket, agent) = state
         .db
         .read(move |conn| -> Result<_, StoreError> {
             let ticket = ticket_id.map(|id| find_ticket(conn, id, viewer)).transpose()?.flatten();
-            Ok((load_replies(conn)?, ticket))
+            // The agent's name, only when there is something to fill in.
+            let agent = ticket.as_ref().map(|_| find_user(conn, viewer)).transpose()?.flatten();
+            Ok((load_replies(conn)?, ticket, agent))
         })
         .await?;
     if ticket_id.is_some() && ticket.is_none() {
         return Err(ApiError::not_found("There is no such ticket."));
     }
+    let settings = state.settings.get();
+    let values = ticket.as_ref().map(|t| Values {
+        ticket_id: t.id,
+        contact_name: t.contact.as_ref().and_then(|c| c.name.as_deref()),
+        business_name: &settings.business_name,
+        agent_name: agent.as_ref().map(|a| a.name.as_str()),
+    });
     let views: Vec<CannedReplyView> = replies
         .into_iter()
         .map(|reply| {
-            let rendered =
-                ticket.as_ref().map(|t| render(&reply.body, t.id, t.contact.as_ref().and_then(|c| c.name.as_deref())));
+            let rendered = values.as_ref().map(|values| render(&reply.body, values));
             CannedReplyView { reply, rendered }
         })
         .collect();
@@ -133,7 +144,9 @@ pub async fn list_canned_replies(
 pub struct CannedReplyInput {
     #[schema(min_length = 1, max_length = 100)]
     title: Option<String>,
-    /// May contain `{ticket_id}` and `{contact_name}`.
+    /// May contain `{ticket_id}`, `{contact_name}`, `{contact_name|fallback}`, `{business_name}` and
+    /// `{agent_name}`; `{{` and `}}` are literal braces. Anything else in braces is refused with 422
+    /// `unknown_placeholder` (a `{` never closed: `unclosed_brace`), with `field` set to `body`.
     #[schema(min_length = 1, max_length = 1600)]
     body: Option<String>,
 }
@@ -142,7 +155,7 @@ pub struct CannedReplyInput {
 #[utoipa::path(
     tag = "composer",
     request_body = CannedReplyInput,
-    responses((status = 201, body = CannedReply), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = CannedReply), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, description = "An empty title or body (`invalid_title`, `invalid_body`), or a body with an unknown placeholder (`unknown_placeholder`) or a `{` never closed (`unclosed_brace`); `field` is `body` for those", body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
 #[post("/canned-replies")]
@@ -162,7 +175,7 @@ pub async fn create_canned_reply(
     tag = "composer",
     params(("id" = i64, Path)),
     request_body = CannedReplyInput,
-    responses((status = 200, body = CannedReply), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = CannedReply), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, description = "An empty title or body (`invalid_title`, `invalid_body`), or a body with an unknown placeholder (`unknown_placeholder`) or a `{` never closed (`unclosed_brace`); `field` is `body` for those", body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
 #[patch("/canned-replies/{id}")]

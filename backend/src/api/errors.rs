@@ -4,7 +4,7 @@ use crate::accounts::{AccountError, PasswordWorkError, SignInError};
 use crate::app_settings::SettingsError;
 use crate::canned::CannedReplyError;
 use crate::contacts::ContactError;
-use crate::domain::{MessageBodyError, PasswordError, PhoneNumberError};
+use crate::domain::{MessageBodyError, PasswordError, PhoneNumberError, TemplateError};
 use actix_web::http::StatusCode;
 
 use crate::error::ApiError;
@@ -91,6 +91,7 @@ impl From<CannedReplyError> for ApiError {
             CannedReplyError::NotFound => ApiError::not_found("There is no such canned reply."),
             CannedReplyError::InvalidTitle => ApiError::unprocessable("invalid_title", e.to_string()),
             CannedReplyError::InvalidBody => ApiError::unprocessable("invalid_body", e.to_string()),
+            CannedReplyError::Template(e) => template_error(e).for_field("body"),
             CannedReplyError::Store(e) => e.into(),
         }
     }
@@ -99,10 +100,24 @@ impl From<CannedReplyError> for ApiError {
 impl From<SettingsError> for ApiError {
     fn from(e: SettingsError) -> Self {
         match e {
-            SettingsError::Invalid { .. } => ApiError::unprocessable("invalid_setting", e.to_string()),
+            SettingsError::Invalid { field, .. } => {
+                ApiError::unprocessable("invalid_setting", e.to_string()).for_field(field)
+            }
+            SettingsError::Template { field, error } => template_error(error).for_field(field),
             SettingsError::Store(e) => e.into(),
         }
     }
+}
+
+/// A template refused by the template engine: the message names what to change.
+fn template_error(e: TemplateError) -> ApiError {
+    let code = match e {
+        TemplateError::UnknownPlaceholder { .. } => "unknown_placeholder",
+        TemplateError::NotAllowed { .. } => "placeholder_not_allowed",
+        TemplateError::Unclosed { .. } => "unclosed_brace",
+        TemplateError::MissingTicketId | TemplateError::TooLong | TemplateError::NulCharacter => "invalid_template",
+    };
+    ApiError::unprocessable(code, e.to_string())
 }
 
 impl From<MessageBodyError> for ApiError {

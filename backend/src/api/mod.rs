@@ -36,6 +36,11 @@ pub struct ErrorBody {
     /// ticket, which is where the conversation continues.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<i64>,
+    /// The request field the error is about, when it is about one (e.g. `confirmation_template`), so a form
+    /// can show the message next to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "confirmation_template")]
+    pub field: Option<String>,
 }
 
 #[derive(OpenApi)]

@@ -255,7 +255,7 @@ pub async fn get_settings(_: Admin, state: web::Data<AppState>) -> Result<HttpRe
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 422, description = "A value out of range (`invalid_setting`), or a confirmation template with an unknown placeholder (`unknown_placeholder`), one it may not use (`placeholder_not_allowed`) or a `{` never closed (`unclosed_brace`); `field` names the setting", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = []))
 )]

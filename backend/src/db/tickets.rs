@@ -49,6 +49,12 @@ impl TicketStore for AnyConnection {
         Ok(found.pop())
     }
 
+    fn contact_name(&mut self, phone_number: &str) -> QueryResult<Option<String>> {
+        // phone_number is unique: no LIMIT (see contact_for_number).
+        let query = contacts::table.filter(contacts::phone_number.eq(phone_number)).select(contacts::name);
+        Ok(self.load_native::<_, Option<String>>(query)?.pop().flatten())
+    }
+
     fn open_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<TicketId>> {
         let contact_id = contact_for_number(self, pair.customer)?;
         let now = now();

@@ -23,4 +23,6 @@ pub use phone::{PhoneNumber, PhoneNumberError};
 pub use search::SearchQuery;
 pub use segments::{Encoding, SegmentCount, count_segments};
 pub use status::{DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
-pub use template::{ConfirmationTemplate, TemplateError};
+pub use template::{
+    CONFIRMATION_PLACEHOLDERS, ConfirmationTemplate, Placeholder, REPLY_PLACEHOLDERS, Template, TemplateError, Values,
+};

@@ -150,7 +150,13 @@ pub fn ingest_inbound_sms(
     // Never answer STOP, and never text a number that has opted out of this number of ours.
     let confirm = opened && keyword != Some(OptKeyword::OptOut) && !store.is_opted_out(pair)?;
     let confirmation = if confirm {
-        let body = settings.confirmation(ticket_id);
+        // Looked up only for a new ticket, and only when the template greets by name.
+        let contact_name = if settings.confirmation_template.mentions_contact_name() {
+            store.contact_name(pair.customer)?
+        } else {
+            None
+        };
+        let body = settings.confirmation(ticket_id, contact_name.as_deref());
         let automatic = NewMessage {
             ticket_id,
             origin: Origin::Automatic,

@@ -212,6 +212,10 @@ pub trait TicketStore {
 
     fn record_opt_out(&mut self, pair: Pair<'_>, at: NaiveDateTime) -> QueryResult<()>;
 
+    /// The name of the contact with this number; `None` when there is no contact or it has no name. For the
+    /// confirmation of a new ticket, so never on the path of a text that joins its ticket.
+    fn contact_name(&mut self, phone_number: &str) -> QueryResult<Option<String>>;
+
     fn remove_opt_out(&mut self, pair: Pair<'_>) -> QueryResult<()>;
 
     /// Adds an event to the ticket's timeline.

@@ -24,6 +24,7 @@ mod proxy;
 mod queue;
 mod replicas;
 mod shutdown;
+mod templates;
 mod timeline;
 
 use std::future::Future;
@@ -160,6 +161,10 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         ops_data::backup_keeps_every_text_answered_before_it_began_and_postgres_gets_pg_dump,
         ops_data::copy_refuses_a_non_empty_target_and_names_the_bad_argument,
         ops_data::a_desk_copied_there_and_back_is_the_same_table_by_table_and_serves,
+        templates::a_known_sender_is_confirmed_by_name_and_an_unnamed_one_with_the_fallback,
+        templates::settings_refuse_a_template_naming_what_is_wrong_and_keep_the_old_one,
+        templates::canned_replies_are_checked_and_filled_in_with_the_agent_and_the_fallback,
+        templates::templates_stored_before_the_rules_still_load_list_and_render_as_written,
     ]
 }
 

@@ -612,7 +612,12 @@ export interface components {
             auto_close_after_hours?: number | null;
             /** @description Shown to customers through `{business_name}` in the confirmation. */
             business_name: string;
-            /** @description The automatic reply to a new ticket; must contain `{ticket_id}`, may contain `{business_name}`. */
+            /**
+             * @description The automatic reply to a new ticket, as written. Must contain `{ticket_id}`; may contain
+             *     `{contact_name}` (or `{contact_name|there}`, with a fallback for a contact without a name) and
+             *     `{business_name}`. `{{` and `}}` are literal braces. At most 1600 characters once filled in, with every value
+             *     as long as it may be (19-digit ticket id, 100-character names).
+             */
             confirmation_template: string;
             /**
              * @description Our number that conversations started by agents go out from, unless a request names another.
@@ -635,7 +640,10 @@ export interface components {
             twilio_verify_signatures: boolean;
         };
         CannedReply: {
-            /** @description May contain `{ticket_id}` and `{contact_name}`. */
+            /**
+             * @description As written: may contain `{ticket_id}`, `{contact_name}` (or `{contact_name|there}`, with a fallback
+             *     for a contact without a name), `{business_name}` and `{agent_name}`; `{{` and `}}` are literal braces.
+             */
             body: string;
             /** Format: date-time */
             created_at: string;
@@ -646,12 +654,20 @@ export interface components {
             updated_at: string;
         };
         CannedReplyInput: {
-            /** @description May contain `{ticket_id}` and `{contact_name}`. */
+            /**
+             * @description May contain `{ticket_id}`, `{contact_name}`, `{contact_name|fallback}`, `{business_name}` and
+             *     `{agent_name}`; `{{` and `}}` are literal braces. Anything else in braces is refused with 422
+             *     `unknown_placeholder` (a `{` never closed: `unclosed_brace`), with `field` set to `body`.
+             */
             body?: string | null;
             title?: string | null;
         };
         CannedReplyView: components["schemas"]["CannedReply"] & {
-            /** @description The body with `{ticket_id}` and `{contact_name}` filled in, when `ticket_id` was given. */
+            /**
+             * @description The body with its placeholders filled in for the ticket and the agent asking, when `ticket_id` was
+             *     given. A contact without a name takes the fallback (`{contact_name|there}`), or is left out with the
+             *     space before it (`Hi {contact_name}, …` reads `Hi, …`).
+             */
             rendered: string | null;
         };
         Contact: {
@@ -722,6 +738,12 @@ export interface components {
         ErrorBody: {
             /** @example not_found */
             error: string;
+            /**
+             * @description The request field the error is about, when it is about one (e.g. `confirmation_template`), so a form
+             *     can show the message next to it.
+             * @example confirmation_template
+             */
+            field?: string | null;
             /** @example There is no ticket 42. */
             message: string;
             /**
@@ -949,6 +971,12 @@ export interface components {
             /** Format: int32 */
             auto_close_after_hours?: number | null;
             business_name?: string | null;
+            /**
+             * @description Must contain `{ticket_id}`; may contain `{contact_name}`, `{contact_name|fallback}` and
+             *     `{business_name}`; `{{` and `}}` are literal braces. Anything else in braces is refused with 422
+             *     `unknown_placeholder` (`{agent_name}`: `placeholder_not_allowed`; a `{` never closed:
+             *     `unclosed_brace`), with `field` set to `confirmation_template`.
+             */
             confirmation_template?: string | null;
             default_sender_number?: string | null;
             messagebird_verify_signatures?: boolean | null;
@@ -1255,7 +1283,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; see the error code */
+            /** @description An empty title or body (`invalid_title`, `invalid_body`), or a body with an unknown placeholder (`unknown_placeholder`) or a `{` never closed (`unclosed_brace`); `field` is `body` for those */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1391,7 +1419,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; see the error code */
+            /** @description An empty title or body (`invalid_title`, `invalid_body`), or a body with an unknown placeholder (`unknown_placeholder`) or a `{` never closed (`unclosed_brace`); `field` is `body` for those */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2183,7 +2211,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; see the error code */
+            /** @description A value out of range (`invalid_setting`), or a confirmation template with an unknown placeholder (`unknown_placeholder`), one it may not use (`placeholder_not_allowed`) or a `{` never closed (`unclosed_brace`); `field` names the setting */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -22,7 +22,7 @@ export type SmokeAssertions = [
   Assert<Equal<Ticket["status"], "open" | "pending" | "closed">>,
   Assert<Equal<Ticket["id"], number>>,
   Assert<Equal<Message["direction"], "inbound" | "outbound">>,
-  Assert<Equal<ErrorBody, { error: string; message: string; ticket_id?: number | null }>>,
+  Assert<Equal<ErrorBody, { error: string; message: string; ticket_id?: number | null; field?: string | null }>>,
   Assert<Equal<paths["/api/tickets/{id}"]["get"]["parameters"]["path"], { id: number }>>,
   Assert<Equal<NewMessage["body"], string>>,
 ];

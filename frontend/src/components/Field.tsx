@@ -26,18 +26,27 @@ export function TextField({
   );
 }
 
+/** A labelled text area with an optional hint, and the server's message about it (`error`) below it. */
 export function TextAreaField({
   label,
   hint,
+  error,
   ...textarea
-}: { label: string; hint?: ReactNode } & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+}: { label: string; hint?: ReactNode; error?: string } & TextareaHTMLAttributes<HTMLTextAreaElement>) {
   const id = useId();
   const hintId = useId();
+  const errorId = useId();
+  const describedBy = [hint ? hintId : null, error ? errorId : null].filter((part) => part !== null).join(" ");
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <textarea id={id} aria-describedby={hint ? hintId : undefined} {...textarea} />
+      <textarea id={id} aria-describedby={describedBy || undefined} aria-invalid={error ? true : undefined} {...textarea} />
       <Hint id={hintId} hint={hint} />
+      {error ? (
+        <p className="inline-error" id={errorId} role="alert">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -9,7 +9,10 @@ import type { components, paths } from "../api/schema";
 export type Schemas = components["schemas"];
 export type ErrorBody = Schemas["ErrorBody"];
 
-/** A failed API call: the server's error code and sentence (`{"error", "message"}`) and the HTTP status. */
+/**
+ * A failed API call: the server's error code and sentence (`{"error", "message"}`), the request field it is about
+ * (`field`, when the server names one) and the HTTP status.
+ */
 export class ApiError extends Error {
   override readonly name = "ApiError";
 
@@ -19,6 +22,8 @@ export class ApiError extends Error {
     /** The server's machine-readable code, e.g. `recipient_opted_out`. */
     readonly code: string,
     message: string,
+    /** The request field the error is about, e.g. `confirmation_template`. */
+    readonly field?: string,
     /** The ticket the error points to, e.g. the newer ticket a reopen ran into (`newer_ticket_open`). */
     readonly ticketId: number | null = null,
   ) {
@@ -66,7 +71,7 @@ function isErrorBody(value: unknown): value is ErrorBody {
 
 /** The ApiError for a non-2xx answer whose body was `body`. */
 export function toApiError(status: number, body: unknown): ApiError {
-  if (isErrorBody(body)) return new ApiError(status, body.error, body.message, body.ticket_id ?? null);
+  if (isErrorBody(body)) return new ApiError(status, body.error, body.message, body.field ?? undefined, body.ticket_id ?? null);
   if (status === 429) return new ApiError(status, "too_many_requests", "Too many attempts. Wait a moment and try again.");
   if (status >= 500) return new ApiError(status, "server_error", `The server had a problem (HTTP ${status}). Try again.`);
   return new ApiError(status, `http_${status}`, `The request failed (HTTP ${status}).`);
@@ -95,6 +100,11 @@ export async function unwrap<D>(call: Promise<ClientResult<D>>): Promise<D> {
   if (!response.ok || error !== undefined) throw toApiError(response.status, error);
   // openapi-fetch leaves `data` undefined for empty (204) answers, which the schema types as no content.
   return data as D;
+}
+
+/** The server's sentence about request field `field`, if `error` is about that field: to show next to it. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError && error.field === field ? error.message : undefined;
 }
 
 /** The sentence to show a person for any thrown value. */

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { ConfirmAction } from "../../../components/ConfirmAction";
 import { TextAreaField, TextField } from "../../../components/Field";
 import { EmptyState, ErrorState, InlineError, Loading } from "../../../components/States";
-import { errorMessage } from "../../../lib/api-client";
+import { errorMessage, fieldError } from "../../../lib/api-client";
 import {
   useCannedReplies,
   useCreateCannedReply,
@@ -11,7 +11,8 @@ import {
   type CannedReply,
 } from "../api/canned-replies";
 
-const PLACEHOLDER_HINT = "{ticket_id} and {contact_name} are filled in for the ticket when the reply is inserted.";
+const PLACEHOLDER_HINT =
+  "{ticket_id}, {contact_name} ({contact_name|there} for customers without a name), {business_name} and {agent_name} are filled in when an agent inserts the reply. Write {{ for a literal {.";
 
 function CannedReplyForm({
   label,
@@ -32,6 +33,7 @@ function CannedReplyForm({
 }) {
   const [title, setTitle] = useState(initial.title);
   const [body, setBody] = useState(initial.body);
+  const bodyError = fieldError(error, "body");
   return (
     <form
       className={onCancel ? "inline-card form" : "card form"}
@@ -46,8 +48,8 @@ function CannedReplyForm({
     >
       {onCancel ? null : <h2>{label}</h2>}
       <TextField label="Title" required maxLength={100} value={title} onChange={(event) => { setTitle(event.target.value); }} />
-      <TextAreaField label="Body" required rows={4} maxLength={1600} value={body} hint={PLACEHOLDER_HINT} onChange={(event) => { setBody(event.target.value); }} />
-      {error ? <InlineError>{errorMessage(error)}</InlineError> : null}
+      <TextAreaField label="Body" required rows={4} maxLength={1600} value={body} hint={PLACEHOLDER_HINT} error={bodyError} onChange={(event) => { setBody(event.target.value); }} />
+      {error && bodyError === undefined ? <InlineError>{errorMessage(error)}</InlineError> : null}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={pending}>
           {submitLabel}

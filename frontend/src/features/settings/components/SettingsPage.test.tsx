@@ -65,3 +65,47 @@ describe("settings: our numbers", () => {
     expect(screen.queryByText("Settings saved.")).not.toBeInTheDocument();
   });
 });
+
+describe("settings: the confirmation template", () => {
+  it("shows the server's message about a placeholder next to the template, and saves a corrected one", async () => {
+    asAdmin(fixtures.settings());
+    const message =
+      "Unknown placeholder {name}; use {ticket_id}, {contact_name}, {contact_name|there}, {business_name}. Write {{ for a literal {.";
+    const saves = recordRequests("PUT", "/api/settings");
+    server.use(
+      http.put("/api/settings", async ({ request }) => {
+        const update = (await request.json()) as Schemas["SettingsUpdate"];
+        if (update.confirmation_template?.includes("{name}")) {
+          return HttpResponse.json<Schemas["ErrorBody"]>(
+            { error: "unknown_placeholder", message, field: "confirmation_template" },
+            { status: 422 },
+          );
+        }
+        return HttpResponse.json(fixtures.settings({ confirmation_template: update.confirmation_template ?? "" }));
+      }),
+    );
+    const { user } = renderApp("/admin/settings");
+    const field = await screen.findByRole("textbox", { name: "Confirmation template" });
+    await user.clear(field);
+    // `{` starts a key descriptor in user-event: `{{` types one brace.
+    await user.type(field, "Hi {{name}, ticket {{ticket_id}");
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+
+    expect(await screen.findByRole("alert")).toHaveTextContent(message);
+    expect(field).toHaveAccessibleDescription(expect.stringContaining("Unknown placeholder {name}") as string);
+    expect(field).toBeInvalid();
+    expect(field).toHaveValue("Hi {name}, ticket {ticket_id}");
+    expect(screen.queryByText("Settings saved.")).not.toBeInTheDocument();
+
+    await user.clear(field);
+    await user.type(field, "Hi {{contact_name|there}, ticket {{ticket_id}");
+    await user.click(screen.getByRole("button", { name: "Save settings" }));
+    expect(await screen.findByText("Settings saved.")).toBeInTheDocument();
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    expect(field).toBeValid();
+    expect(saves.map((save) => (save.body as Schemas["SettingsUpdate"]).confirmation_template)).toEqual([
+      "Hi {name}, ticket {ticket_id}",
+      "Hi {contact_name|there}, ticket {ticket_id}",
+    ]);
+  });
+});

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { CheckboxField, TextAreaField, TextField } from "../../../components/Field";
 import { ErrorState, InlineError, Loading } from "../../../components/States";
-import { errorMessage } from "../../../lib/api-client";
+import { errorMessage, fieldError } from "../../../lib/api-client";
 import { useSaveSettings, useSettings, type AppSettings } from "../api/settings";
 
 function SettingsForm({ settings }: { settings: AppSettings }) {
@@ -16,6 +16,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
   const [messagebird, setMessagebird] = useState(settings.messagebird_verify_signatures);
   const [simulator, setSimulator] = useState(settings.sms_simulator_enabled);
   const [saved, setSaved] = useState(false);
+  const templateError = fieldError(save.error, "confirmation_template");
 
   return (
     <form
@@ -59,7 +60,9 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
           required
           rows={3}
           value={template}
-          hint="The automatic reply to a new ticket. Must contain {ticket_id}; may contain {business_name}."
+          spellCheck={false}
+          hint="The automatic reply to a new ticket. Must contain {ticket_id}; may contain {contact_name} ({contact_name|there} greets customers without a name as “there”) and {business_name}. Write {{ for a literal {."
+          error={templateError}
           onChange={(event) => { setTemplate(event.target.value); }}
         />
       </fieldset>
@@ -122,7 +125,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
           onChange={(event) => { setSimulator(event.target.checked); }}
         />
       </fieldset>
-      {save.isError ? <InlineError>{errorMessage(save.error)}</InlineError> : null}
+      {save.isError && templateError === undefined ? <InlineError>{errorMessage(save.error)}</InlineError> : null}
       <p role="status" className="success">
         {saved ? "Settings saved." : ""}
       </p>
