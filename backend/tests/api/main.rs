@@ -10,6 +10,7 @@ mod helpers;
 mod access;
 mod api_tickets;
 mod composer;
+mod customers;
 mod dashboard;
 mod delivery;
 mod hardening;
@@ -154,6 +155,10 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         ops_data::backup_keeps_every_text_answered_before_it_began_and_postgres_gets_pg_dump,
         ops_data::copy_refuses_a_non_empty_target_and_names_the_bad_argument,
         ops_data::a_desk_copied_there_and_back_is_the_same_table_by_table_and_serves,
+        customers::the_panel_shows_every_ticket_on_any_number_of_ours_and_opt_outs_per_number,
+        customers::a_customer_without_a_contact_gets_one_on_their_first_edit,
+        customers::customer_edits_and_lookups_refuse_bad_input_unknown_customers_and_strangers,
+        customers::contacts_are_found_by_name_number_or_notes_and_paged,
     ]
 }
 
