@@ -81,6 +81,11 @@ export function AppLayout() {
               New conversation
             </NavLink>
           </li>
+          <li>
+            <NavLink to="/contacts" className={navClass}>
+              Contacts
+            </NavLink>
+          </li>
         </ul>
         {isAdmin ? (
           <>

@@ -16,6 +16,9 @@ const TokensPage = lazy(() => import("../features/tokens/components/TokensPage")
 const CannedRepliesPage = lazy(() => import("../features/canned-replies/components/CannedRepliesPage"));
 const SettingsPage = lazy(() => import("../features/settings/components/SettingsPage"));
 const SimulatorPage = lazy(() => import("../features/simulator/components/SimulatorPage"));
+// Contacts is not on the first screen either.
+const ContactsPage = lazy(() => import("../features/contacts/components/ContactsPage"));
+const ContactPage = lazy(() => import("../features/contacts/components/ContactPage"));
 
 export const routes: RouteObject[] = [
   { path: "/sign-in", element: <SignInPage />, errorElement: <RouteErrorPage /> },
@@ -35,6 +38,8 @@ export const routes: RouteObject[] = [
             ],
           },
           { path: "new", element: <NewConversationPage /> },
+          { path: "contacts", element: <LazyPage page={ContactsPage} /> },
+          { path: "contacts/:contactId", element: <LazyPage page={ContactPage} /> },
           {
             element: <RequireAdmin />,
             children: [

@@ -3,6 +3,7 @@
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import type { Schemas } from "../lib/api-client";
+import * as customers from "./customers";
 import * as fixtures from "./fixtures";
 
 export { http, HttpResponse };
@@ -19,6 +20,8 @@ export const defaultHandlers = [
   http.get("/api/numbers", () => HttpResponse.json(fixtures.numbers)),
   http.get("/api/canned-replies", () => HttpResponse.json<Schemas["CannedReplyView"][]>([])),
   http.post("/api/tickets/:id/read", () => new HttpResponse(null, { status: 204 })),
+  // The customer panel beside every ticket.
+  http.get("/api/contacts/by-number/:number", () => HttpResponse.json(customers.customer())),
   http.post("/api/sms/segments", async ({ request }) => {
     const { body } = (await request.json()) as Schemas["Draft"];
     return HttpResponse.json(fixtures.segmentCount(body));
