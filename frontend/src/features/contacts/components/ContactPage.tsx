@@ -26,7 +26,7 @@ export default function ContactPage() {
     <div className="page page-narrow">
       <p>
         <Link to="/contacts">
-          <span aria-hidden="true">← </span>Contacts
+          <span aria-hidden="true">← </span>All contacts
         </Link>
       </p>
       {Number.isSafeInteger(id) && id > 0 ? (

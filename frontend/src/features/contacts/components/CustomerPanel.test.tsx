@@ -34,8 +34,8 @@ function serveCustomer(start: Schemas["Customer"] = customers.customer(), newId 
     current = {
       ...current,
       id: current.id ?? newId,
-      ...(update.name !== undefined ? { name: update.name?.trim() || null } : {}),
-      ...(update.notes !== undefined ? { notes: update.notes } : {}),
+      ...(update.name === undefined ? {} : { name: update.name?.trim() ? update.name.trim() : null }),
+      ...(update.notes == null ? {} : { notes: update.notes }),
     };
     return HttpResponse.json(customers.contact({ id: current.id ?? newId, name: current.name, notes: current.notes }));
   };
