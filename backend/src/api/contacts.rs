@@ -1,4 +1,5 @@
-//! `/api/contacts`: a name and notes per customer number, and whether they opted out.
+//! `/api/contacts`: a name and notes per customer number, whether they opted out, and their tickets: what the
+//! customer panel beside a thread and the Contacts page show.
 
 use actix_web::{HttpResponse, get, patch, web};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -7,16 +8,19 @@ use utoipa::{IntoParams, ToSchema};
 use super::ErrorBody;
 use super::auth::Authenticated;
 use super::body::Body;
-use crate::contacts::{Contact, ContactChanges, ContactError, find_contact, list_contacts as load_contacts};
+use crate::contacts::{
+    Contact, ContactChanges, ContactError, Customer, customer_by_id, customer_by_number,
+    list_contacts as load_contacts, update_customer_by_number,
+};
 use crate::db::StoreError;
-use crate::domain::SearchQuery;
+use crate::domain::{PhoneNumber, SearchQuery};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContactQuery {
-    /// Part of a name or phone number.
+    /// Part of a name, the notes or a phone number.
     q: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<i64>,
@@ -58,11 +62,11 @@ pub async fn list_contacts(
     Ok(HttpResponse::Ok().json(ContactList { contacts, next_cursor }))
 }
 
-/// One contact.
+/// One contact, with their opt-outs per number of ours and their tickets.
 #[utoipa::path(
     tag = "contacts",
     params(("id" = i64, Path)),
-    responses((status = 200, body = Contact), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Customer), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
 #[get("/contacts/{id}")]
@@ -72,12 +76,46 @@ pub async fn get_contact(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let contact = state
+    let customer = state
         .db
-        .read(move |conn| find_contact(conn, id).map_err(StoreError::from))
+        .read(move |conn| customer_by_id(conn, id).map_err(StoreError::from))
         .await?
         .ok_or_else(|| ApiError::from(ContactError::NotFound))?;
-    Ok(HttpResponse::Ok().json(contact))
+    Ok(HttpResponse::Ok().json(customer))
+}
+
+/// A customer number from the path: E.164, its `+` written as is or as `%2B`.
+fn customer_number(raw: &str) -> Result<PhoneNumber, ApiError> {
+    // Stored numbers came from gateways, which may route numbers the metadata does not know yet.
+    Ok(PhoneNumber::from_gateway(raw)?)
+}
+
+/// The customer with this phone number, as `GET /api/contacts/{id}` shows a contact: also for a number with
+/// tickets but no contact yet (`id` is then `null`). 404 for a number we know nothing of.
+#[utoipa::path(
+    tag = "contacts",
+    params(("number" = String, Path, description = "E.164, e.g. `+14155550123` (the `+` may be sent as `%2B`)")),
+    responses(
+        (status = 200, body = Customer),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Not a phone number", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+#[get("/contacts/by-number/{number}")]
+pub async fn get_customer_by_number(
+    _: Authenticated,
+    number: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let number = customer_number(&number)?;
+    let customer = state
+        .db
+        .read(move |conn| customer_by_number(conn, &number).map_err(StoreError::from))
+        .await?
+        .ok_or_else(|| ApiError::from(ContactError::NotFound))?;
+    Ok(HttpResponse::Ok().json(customer))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -121,5 +159,34 @@ pub async fn update_contact(
     let ContactUpdate { name, notes } = body.into_inner();
     let changes = ContactChanges { name, notes };
     let contact = state.db.write(move |conn| crate::contacts::update_contact(conn, id, changes)).await?;
+    Ok(HttpResponse::Ok().json(contact))
+}
+
+/// Name the customer with this phone number or edit their notes; their contact is made on this first edit if
+/// they have none yet. 404 for a number we know nothing of (no ticket, contact or opt-out).
+#[utoipa::path(
+    tag = "contacts",
+    params(("number" = String, Path, description = "E.164, e.g. `+14155550123` (the `+` may be sent as `%2B`)")),
+    request_body = ContactUpdate,
+    responses(
+        (status = 200, body = Contact),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Missing X-CSRF-Token", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("bearer" = []), ("session" = []))
+)]
+#[patch("/contacts/by-number/{number}")]
+pub async fn update_customer(
+    _: Authenticated,
+    number: web::Path<String>,
+    body: Body<ContactUpdate>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let number = customer_number(&number)?;
+    let ContactUpdate { name, notes } = body.into_inner();
+    let changes = ContactChanges { name, notes };
+    let contact = state.db.write(move |conn| update_customer_by_number(conn, &number, changes)).await?;
     Ok(HttpResponse::Ok().json(contact))
 }

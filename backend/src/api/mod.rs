@@ -208,6 +208,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(contacts::list_contacts)
                 .service(contacts::get_contact)
                 .service(contacts::update_contact)
+                .service(contacts::get_customer_by_number)
+                .service(contacts::update_customer)
                 .service(composer::start_conversation)
                 .service(composer::list_canned_replies)
                 .service(composer::create_canned_reply)

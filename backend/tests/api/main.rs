@@ -10,6 +10,7 @@ mod helpers;
 mod access;
 mod api_tickets;
 mod composer;
+mod customers;
 mod dashboard;
 mod delivery;
 mod hardening;
@@ -165,6 +166,10 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         templates::settings_refuse_a_template_naming_what_is_wrong_and_keep_the_old_one,
         templates::canned_replies_are_checked_and_filled_in_with_the_agent_and_the_fallback,
         templates::templates_stored_before_the_rules_still_load_list_and_render_as_written,
+        customers::the_panel_shows_every_ticket_on_any_number_of_ours_and_opt_outs_per_number,
+        customers::a_customer_without_a_contact_gets_one_on_their_first_edit,
+        customers::customer_edits_and_lookups_refuse_bad_input_unknown_customers_and_strangers,
+        customers::contacts_are_found_by_name_number_or_notes_and_paged,
     ]
 }
 

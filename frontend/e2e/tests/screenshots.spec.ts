@@ -3,6 +3,7 @@
 // the "Mine" tab, so other tests' tickets never appear in them.
 
 import { composer, displayNumber, expect, queueRow, saveScreenshot, signIn, test, type Desk, type User } from "../harness/fixtures.ts";
+import { inboundSmsParams } from "../harness/twilio.ts";
 
 interface Conversation {
   name: string;
@@ -75,4 +76,30 @@ test("screenshots of the queue, a thread and the composer", async ({ page, desk 
   await expect(composer(page).getByText(/\b2 segments\b/)).toBeVisible();
   await box.focus();
   await saveScreenshot(page, "composer");
+});
+
+// docs/screenshots/customer-panel.png: a named customer with notes, today's ticket and an earlier one.
+test("screenshot of the customer panel beside a thread", async ({ page, desk }) => {
+  const agent = await desk.createUser("agent", "Sam Rivera");
+  const number = await desk.newNumber();
+  // An earlier conversation on our second number, closed, and today's on the main one.
+  const earlier = { ...inboundSmsParams({ from: number, body: "Hi! Do you have the linen shirt in navy, size L?" }), To: "+14155550199" };
+  expect((await desk.postTwilio("/webhooks/twilio", earlier)).status).toBe(200);
+  const first = await desk.ticketFor(number);
+  await desk.api("PATCH", `/api/tickets/${first.id}`, { status: "closed" });
+  await desk.receiveSms({ from: number, body: "Hello again! The shirt arrived but the sleeves are too long. Can I exchange it for an M?" });
+  const ticket = await desk.ticketFor(number);
+  await desk.api("PATCH", `/api/contacts/by-number/${encodeURIComponent(number)}`, {
+    name: "Aiko Tanaka",
+    notes: "Regular since 2024. Prefers exchanges over refunds; happy to be texted in the evening.",
+  });
+  await desk.api("PATCH", `/api/tickets/${ticket.id}`, { assignee_id: agent.id });
+
+  await signIn(page, agent);
+  await page.goto(`/tickets/${ticket.id}`);
+  const panel = page.getByRole("region", { name: "Customer" });
+  await expect(panel.getByText("Aiko Tanaka", { exact: true })).toBeVisible();
+  await expect(panel.getByRole("link", { name: new RegExp(`Ticket #${first.id}\\b`) })).toBeVisible();
+  await page.mouse.move(0, 0);
+  await saveScreenshot(page, "customer-panel");
 });

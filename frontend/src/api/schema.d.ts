@@ -57,6 +57,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/contacts/by-number/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The customer with this phone number, as `GET /api/contacts/{id}` shows a contact: also for a number with
+         *     tickets but no contact yet (`id` is then `null`). 404 for a number we know nothing of.
+         */
+        get: operations["get_customer_by_number"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Name the customer with this phone number or edit their notes; their contact is made on this first edit if
+         *     they have none yet. 404 for a number we know nothing of (no ticket, contact or opt-out).
+         */
+        patch: operations["update_customer"];
+        trace?: never;
+    };
     "/api/contacts/{id}": {
         parameters: {
             query?: never;
@@ -64,7 +88,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One contact. */
+        /** One contact, with their opt-outs per number of ours and their tickets. */
         get: operations["get_contact"];
         put?: never;
         post?: never;
@@ -720,6 +744,72 @@ export interface components {
         CreatedToken: components["schemas"]["ApiToken"] & {
             /** @description The secret: shown this once, only its hash is stored. */
             token: string;
+        };
+        /**
+         * @description Everything the customer panel shows about one phone number: who they are, since when we know them,
+         *     where they opted out, and their tickets on any of our numbers.
+         */
+        Customer: {
+            /**
+             * Format: date-time
+             * @description When the contact was made and last edited; `null` while there is none.
+             */
+            created_at: string | null;
+            /**
+             * Format: date-time
+             * @description The earliest of the contact's creation and the number's first ticket.
+             */
+            first_seen_at: string;
+            /**
+             * Format: int64
+             * @description `null` for a number with tickets from before contacts existed: its first edit makes the contact.
+             */
+            id: number | null;
+            /** @description There are older tickets than those listed. */
+            more_tickets: boolean;
+            name: string | null;
+            notes: string;
+            /** @description Each number of ours this customer texted or was texted from (or opted out of), by number. */
+            numbers: components["schemas"]["CustomerNumber"][];
+            /** @description They sent STOP to at least one of our numbers (`numbers` says which). */
+            opted_out: boolean;
+            /** @example +14155550123 */
+            phone_number: string;
+            /**
+             * @description The number as people write it.
+             * @example +1 415-555-0123
+             */
+            phone_number_display: string;
+            /** @description Their tickets on any of our numbers, newest first, at most [`MAX_CUSTOMER_TICKETS`]. */
+            tickets: components["schemas"]["CustomerTicket"][];
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        /** @description Whether the customer can be texted from one number of ours. */
+        CustomerNumber: {
+            /** @example +14155550100 */
+            channel_number: string;
+            /**
+             * Format: date-time
+             * @description When they sent STOP to this number; `null`: they can be texted from it.
+             */
+            opted_out_at: string | null;
+        };
+        /** @description One of a customer's tickets, as the panel lists it. */
+        CustomerTicket: {
+            /** @example +14155550100 */
+            channel_number: string;
+            /** Format: date-time */
+            created_at: string;
+            id: components["schemas"]["TicketId"];
+            /**
+             * Format: date-time
+             * @description The latest message from a person (customer or agent).
+             */
+            last_message_at: string | null;
+            /** @description The start of that message. */
+            preview: string | null;
+            status: components["schemas"]["TicketStatus"];
         };
         /**
          * @description How far an outgoing message has got. `Queued`: in our outbox. `Sending`: the gateway accepted it.
@@ -1433,7 +1523,7 @@ export interface operations {
     list_contacts: {
         parameters: {
             query?: {
-                /** @description Part of a name or phone number. */
+                /** @description Part of a name, the notes or a phone number. */
                 q?: string;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: number;
@@ -1484,6 +1574,146 @@ export interface operations {
             };
         };
     };
+    get_customer_by_number: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description E.164, e.g. `+14155550123` (the `+` may be sent as `%2B`) */
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not a phone number */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_customer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description E.164, e.g. `+14155550123` (the `+` may be sent as `%2B`) */
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contact"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_contact: {
         parameters: {
             query?: never;
@@ -1501,7 +1731,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Contact"];
+                    "application/json": components["schemas"]["Customer"];
                 };
             };
             /** @description No valid session or API token */

@@ -85,6 +85,11 @@ export function AppLayout() {
             </NavLink>
           </li>
           <li>
+            <NavLink to="/contacts" className={navClass}>
+              Contacts
+            </NavLink>
+          </li>
+          <li>
             <NavLink to="/preferences" className={navClass}>
               Notifications
             </NavLink>

@@ -17,6 +17,9 @@ const CannedRepliesPage = lazy(() => import("../features/canned-replies/componen
 const SettingsPage = lazy(() => import("../features/settings/components/SettingsPage"));
 const SimulatorPage = lazy(() => import("../features/simulator/components/SimulatorPage"));
 const NotificationsPage = lazy(() => import("../features/notifications/components/NotificationsPage"));
+// Contacts is not on the first screen either.
+const ContactsPage = lazy(() => import("../features/contacts/components/ContactsPage"));
+const ContactPage = lazy(() => import("../features/contacts/components/ContactPage"));
 
 export const routes: RouteObject[] = [
   { path: "/sign-in", element: <SignInPage />, errorElement: <RouteErrorPage /> },
@@ -37,6 +40,8 @@ export const routes: RouteObject[] = [
           },
           { path: "new", element: <NewConversationPage /> },
           { path: "preferences", element: <LazyPage page={NotificationsPage} /> },
+          { path: "contacts", element: <LazyPage page={ContactsPage} /> },
+          { path: "contacts/:contactId", element: <LazyPage page={ContactPage} /> },
           {
             element: <RequireAdmin />,
             children: [

@@ -3,6 +3,7 @@
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import type { Schemas } from "../lib/api-client";
+import * as customers from "./customers";
 import * as fixtures from "./fixtures";
 
 export { http, HttpResponse };
@@ -24,6 +25,8 @@ export const defaultHandlers = [
   http.get("/api/me/notifications", () =>
     HttpResponse.json<Schemas["NotificationList"]>({ notifications: [], now: "2026-12-07T10:00:00Z" }),
   ),
+  // The customer panel beside every ticket.
+  http.get("/api/contacts/by-number/:number", () => HttpResponse.json(customers.customer())),
   http.post("/api/sms/segments", async ({ request }) => {
     const { body } = (await request.json()) as Schemas["Draft"];
     return HttpResponse.json(fixtures.segmentCount(body));

@@ -6,6 +6,7 @@ import { contactLabel } from "../../../lib/format";
 import { useNow, usePageVisible } from "../../../lib/hooks";
 import { useShortcuts } from "../../../lib/keyboard";
 import { Composer } from "../../composer/components/Composer";
+import { WithCustomerPanel } from "../../contacts/components/CustomerAside";
 import { useThread } from "../api/messages";
 import { useTeamNames } from "../api/team";
 import { useTicketEvents } from "../api/events";
@@ -97,7 +98,7 @@ function TicketDetail({ id }: { id: number }) {
   }
 
   const current = ticket.data;
-  return (
+  const ticketSection = (
     <section className="ticket" aria-labelledby="ticket-title" ref={section} tabIndex={-1}>
       <TicketHeader ticket={current} />
       {thread.isPending ? (
@@ -125,5 +126,10 @@ function TicketDetail({ id }: { id: number }) {
         />
       )}
     </section>
+  );
+  return (
+    <WithCustomerPanel customerNumber={current.customer_number} ticketId={current.id}>
+      {ticketSection}
+    </WithCustomerPanel>
   );
 }
