@@ -296,7 +296,11 @@ pub async fn list_messages(
         .ok_or_else(|| ApiError::not_found(format!("There is no ticket {ticket_id}.")))?;
     Ok(fresh
         .map(|page| MessageList {
-            messages: page.messages.into_iter().map(MessageView::from).collect(),
+            messages: page
+                .messages
+                .into_iter()
+                .map(|(message, outbox)| MessageView::with_outbox(message, outbox))
+                .collect(),
             cursor: page.cursor.map(|c| c.encode()),
         })
         .respond())

@@ -18,7 +18,7 @@ pub use crate::db::queue::{
 };
 pub use auto_close::close_inactive_tickets;
 pub use ingest::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};
-pub use models::{ContactRef, LastMessage, Message, MessageView, Ticket};
+pub use models::{ContactRef, LastMessage, Message, MessageView, OutboxEntry, Ticket};
 pub use team_counts::TeamCountsCache;
 pub use work::{
     Conversation, Draft, StartConversationError, TicketChange, TicketError, mark_read, post_message, retry_message,
