@@ -148,7 +148,8 @@ pub async fn ticket_counts(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
-    let team = state.team_counts.get(&state.db).await?;
+    let changed = state.db.read(|conn| crate::tickets::tickets_changed(conn).map_err(StoreError::from)).await?;
+    let team = state.team_counts.get(&state.db, changed).await?;
     let counts =
         state.db.read(move |conn| crate::tickets::ticket_counts(conn, team, viewer).map_err(StoreError::from)).await?;
     Ok(Revalidation::new(&req, viewer.0).check_value(counts).respond())

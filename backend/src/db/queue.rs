@@ -504,18 +504,26 @@ pub struct TeamCounts {
     pub open: i64,
     pub pending: i64,
     pub unassigned: i64,
+    /// The newest ticket change the counts include ([`tickets_changed`] as they were computed).
+    pub tickets_changed: Option<NaiveDateTime>,
 }
 
 pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
     let by_status = |status: TicketStatus| tickets::table.filter(tickets::status.eq(status)).count();
     let unassigned = tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsOpenOrPending).count();
-    let (open, pending, unassigned) = diesel::select((
+    let (open, pending, unassigned, tickets_changed) = diesel::select((
         by_status(TicketStatus::Open).single_value().assume_not_null(),
         by_status(TicketStatus::Pending).single_value().assume_not_null(),
         unassigned.single_value().assume_not_null(),
+        tickets::table.select(diesel::dsl::max(tickets::updated_at)).single_value().assume_not_null().nullable(),
     ))
     .get_result(conn)?;
-    Ok(TeamCounts { open, pending, unassigned })
+    Ok(TeamCounts { open, pending, unassigned, tickets_changed })
+}
+
+/// The newest change to any ticket (every change that can move a count moves it): one index lookup.
+pub fn tickets_changed(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDateTime>> {
+    tickets::table.select(diesel::dsl::max(tickets::updated_at)).get_result(conn)
 }
 
 /// The viewer's own counts on top of the team's: one pass over their unclosed tickets and their read markers

@@ -15,6 +15,7 @@ mod work;
 pub use crate::db::queue::{
     AssigneeFilter, ChangeStamp, MessageCursor, MessageFilter, MessagePage, TicketCounts, TicketCursor, TicketFilter,
     TicketPage, find_ticket, list_stamp, list_tickets, thread, thread_stamp, ticket_counts, ticket_exists,
+    tickets_changed,
 };
 pub use auto_close::close_inactive_tickets;
 pub use ingest::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};

@@ -133,3 +133,20 @@ pub async fn a_refusing_gateway_is_quoted_without_its_urls_and_a_sent_reply_leav
     assert_eq!(sent["next_attempt_at"], Value::Null, "{sent}");
     assert_eq!(sent["delivery_error"], Value::Null, "{sent}");
 }
+
+pub async fn counts_include_a_text_that_just_arrived(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.text("+14155550821", "First").await;
+    let before = app.get("/api/tickets/counts").await.body;
+    assert_eq!(before["open"], 1, "{before}");
+
+    // Texts come in through the webhook, which does not touch the shared counts: they follow anyway, at once,
+    // so a dashboard fetching the list and the counts together sees them agree.
+    app.text("+14155550822", "Second").await;
+    let after = app.get("/api/tickets/counts").await.body;
+    let listed = app.get("/api/tickets?status=open,pending").await.body["tickets"].as_array().unwrap().len();
+
+    assert_eq!(after["open"], 2, "{after}");
+    assert_eq!(after["unassigned"], 2, "{after}");
+    assert_eq!(listed, 2);
+}

@@ -75,7 +75,7 @@ describe("new conversation", () => {
     await user.click(screen.getByRole("button", { name: "Start conversation" }));
     const alert = await screen.findByRole("alert");
     expect(alert).toHaveTextContent(
-      "That number is no longer one of ours. Choose another one, or ask an admin to add it in Settings.",
+      "+14155550100 is not one of our numbers any more. Choose another one, or ask an admin to add it in Settings.",
     );
     expect(alert).not.toHaveTextContent("/api/");
     // The draft stays for another try.

@@ -29,10 +29,11 @@ export function defaultNumber(numbers: readonly NumberOfOurs[]): string {
  * What to tell an agent when the server refused the number of ours: its own message is written for API clients
  * (it names endpoints and settings), so the dashboard says it in its own words. Other errors keep their message.
  */
-export function senderErrorMessage(error: unknown, fallback: string): string {
+export function senderErrorMessage(error: unknown, fallback: string, chosen?: string): string {
   if (error instanceof ApiError) {
     if (error.code === "unknown_sender_number") {
-      return "That number is no longer one of ours. Choose another one, or ask an admin to add it in Settings.";
+      const which = chosen ? `${chosen} is` : "That number is";
+      return `${which} not one of our numbers any more. Choose another one, or ask an admin to add it in Settings.`;
     }
     if (error.code === "no_sender_number") return "Choose which of our numbers to use.";
   }
