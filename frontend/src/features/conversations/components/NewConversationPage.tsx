@@ -90,7 +90,7 @@ function NewConversationForm({ numbers }: { numbers: readonly NumberOfOurs[] }) 
         ) : null}
       </div>
       {start.isError ? (
-        <InlineError>{senderErrorMessage(start.error, errorMessage(start.error), start.variables?.from ?? undefined)}</InlineError>
+        <InlineError>{senderErrorMessage(start.error, errorMessage(start.error), start.variables.from ?? undefined)}</InlineError>
       ) : null}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={!canSend}>
