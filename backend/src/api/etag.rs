@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::tickets::ChangeStamp;
 
 /// Bump when a response's JSON shape changes, so clients holding old ETags get the new shape.
-const FORMAT_VERSION: &str = "1";
+const FORMAT_VERSION: &str = "2";
 
 /// A conditional GET: what its ETag depends on besides the data (path, query string, viewer: different
 /// filters and different agents see different answers) and the ETags the client already holds. It owns

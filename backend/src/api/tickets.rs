@@ -148,7 +148,8 @@ pub async fn ticket_counts(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
-    let team = state.team_counts.get(&state.db).await?;
+    let changed = state.db.read(|conn| crate::tickets::tickets_changed(conn).map_err(StoreError::from)).await?;
+    let team = state.team_counts.get(&state.db, changed).await?;
     let counts =
         state.db.read(move |conn| crate::tickets::ticket_counts(conn, team, viewer).map_err(StoreError::from)).await?;
     Ok(Revalidation::new(&req, viewer.0).check_value(counts).respond())
@@ -297,7 +298,11 @@ pub async fn list_messages(
         .ok_or_else(|| ApiError::not_found(format!("There is no ticket {ticket_id}.")))?;
     Ok(fresh
         .map(|page| MessageList {
-            messages: page.messages.into_iter().map(MessageView::from).collect(),
+            messages: page
+                .messages
+                .into_iter()
+                .map(|(message, outbox)| MessageView::with_outbox(message, outbox))
+                .collect(),
             cursor: page.cursor.map(|c| c.encode()),
         })
         .respond())

@@ -7,13 +7,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{contacts, messages, ticket_events, ticket_reads, tickets, users};
+use crate::db::schema::{contacts, messages, outbox, ticket_events, ticket_reads, tickets, users};
 use crate::db::tickets::{TicketIsOpenOrPending, TicketOptedOut, ticket_opted_out};
 use crate::db::{AnyConnection, LiteralLimit, MultiBackend};
 use crate::domain::{Direction, EventKind, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
 use crate::tickets::events::{EventDetails, Person, TicketEvent};
 use crate::tickets::notifications::ChangedTicket;
-use crate::tickets::{ContactRef, LastMessage, Message, Ticket};
+use crate::tickets::{ContactRef, LastMessage, Message, OutboxEntry, Ticket};
 
 /// One row of [`tickets_seen_by`], before it becomes a [`Ticket`].
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -367,25 +367,34 @@ impl MessageCursor {
 
 #[derive(Debug, Clone)]
 pub struct MessagePage {
-    /// Oldest first.
-    pub messages: Vec<Message>,
+    /// Oldest first, each with its outbox entry while it waits to be sent.
+    pub messages: Vec<(Message, Option<OutboxEntry>)>,
     /// Where the next poll continues: the newest change returned (or the one passed in).
     pub cursor: Option<MessageCursor>,
 }
 
-/// A ticket's messages, oldest first; with `after`, only those created or changed since.
+/// A ticket's messages, oldest first, with their outbox entries (one query: messages LEFT JOIN outbox);
+/// with `after`, only those created or changed since, and every one still in the outbox (its attempts
+/// change without changing the message; a thread has few of them).
 pub fn thread(conn: &mut AnyConnection, filter: &MessageFilter) -> QueryResult<MessagePage> {
-    let base = messages::table.filter(messages::ticket_id.eq(filter.ticket_id)).select(Message::as_select());
-    let messages: Vec<Message> = match &filter.after {
-        None => base.order(messages::id.asc()).load(conn)?,
+    let base = messages::table
+        .left_join(outbox::table)
+        .filter(messages::ticket_id.eq(filter.ticket_id))
+        .select((Message::as_select(), (outbox::attempts, outbox::next_attempt_at, outbox::last_error).nullable()))
+        .order(messages::id.asc());
+    let messages: Vec<(Message, Option<OutboxEntry>)> = match &filter.after {
+        None => base.load(conn)?,
         Some(after) => base
-            .filter(messages::updated_at.gt(overlap_before(after.updated_at)))
-            .order(messages::id.asc())
+            .filter(
+                messages::updated_at
+                    .gt(overlap_before(after.updated_at))
+                    .or(outbox::message_id.nullable().is_not_null()),
+            )
             .load(conn)?,
     };
     let newest = messages
         .iter()
-        .map(|m| MessageCursor { updated_at: m.updated_at, id: m.id })
+        .map(|(m, _)| MessageCursor { updated_at: m.updated_at, id: m.id })
         .max_by(|a, b| (a.updated_at, a.id).cmp(&(b.updated_at, b.id)));
     let cursor = match (newest, &filter.after) {
         (Some(newest), Some(after)) if (after.updated_at, after.id) > (newest.updated_at, newest.id) => {
@@ -442,19 +451,30 @@ pub fn list_stamp(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<Chang
     ]))
 }
 
-/// The change stamp of one ticket's thread: its message count and newest message change.
+/// The change stamp of one ticket's thread: its message count and newest message change, and its messages'
+/// place in the outbox (attempts and next attempt move at every try, without changing the message).
 pub fn thread_stamp(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResult<ChangeStamp> {
-    let (count, changed): (i64, Option<NaiveDateTime>) = diesel::select((
-        messages::table.filter(messages::ticket_id.eq(ticket_id)).count().single_value().assume_not_null(),
-        messages::table
-            .filter(messages::ticket_id.eq(ticket_id))
-            .select(diesel::dsl::max(messages::updated_at))
-            .single_value()
-            .assume_not_null()
-            .nullable(),
-    ))
-    .get_result(conn)?;
-    Ok(ChangeStamp(vec![count.to_string(), stamp_part(changed), settling_part(conn, Some(changed).flatten())]))
+    let queued = || outbox::table.inner_join(messages::table).filter(messages::ticket_id.eq(ticket_id));
+    let (count, changed, attempts, next_attempt): (i64, Option<NaiveDateTime>, Option<i64>, Option<NaiveDateTime>) =
+        diesel::select((
+            messages::table.filter(messages::ticket_id.eq(ticket_id)).count().single_value().assume_not_null(),
+            messages::table
+                .filter(messages::ticket_id.eq(ticket_id))
+                .select(diesel::dsl::max(messages::updated_at))
+                .single_value()
+                .assume_not_null()
+                .nullable(),
+            queued().select(diesel::dsl::sum(outbox::attempts)).single_value().assume_not_null().nullable(),
+            queued().select(diesel::dsl::max(outbox::next_attempt_at)).single_value().assume_not_null().nullable(),
+        ))
+        .get_result(conn)?;
+    Ok(ChangeStamp(vec![
+        count.to_string(),
+        stamp_part(changed),
+        attempts.map(|n| n.to_string()).unwrap_or_default(),
+        stamp_part(next_attempt),
+        settling_part(conn, changed),
+    ]))
 }
 
 /// PostgreSQL commits concurrent transactions in any order, so a change stamped a little before the newest
@@ -491,18 +511,26 @@ pub struct TeamCounts {
     pub open: i64,
     pub pending: i64,
     pub unassigned: i64,
+    /// The newest ticket change the counts include ([`tickets_changed`] as they were computed).
+    pub tickets_changed: Option<NaiveDateTime>,
 }
 
 pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
     let by_status = |status: TicketStatus| tickets::table.filter(tickets::status.eq(status)).count();
     let unassigned = tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsOpenOrPending).count();
-    let (open, pending, unassigned) = diesel::select((
+    let (open, pending, unassigned, tickets_changed) = diesel::select((
         by_status(TicketStatus::Open).single_value().assume_not_null(),
         by_status(TicketStatus::Pending).single_value().assume_not_null(),
         unassigned.single_value().assume_not_null(),
+        tickets::table.select(diesel::dsl::max(tickets::updated_at)).single_value().assume_not_null().nullable(),
     ))
     .get_result(conn)?;
-    Ok(TeamCounts { open, pending, unassigned })
+    Ok(TeamCounts { open, pending, unassigned, tickets_changed })
+}
+
+/// The newest change to any ticket (every change that can move a count moves it): one index lookup.
+pub fn tickets_changed(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDateTime>> {
+    tickets::table.select(diesel::dsl::max(tickets::updated_at)).get_result(conn)
 }
 
 /// The viewer's own counts on top of the team's: one pass over their and the unassigned unclosed tickets

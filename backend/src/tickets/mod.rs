@@ -17,11 +17,11 @@ mod work;
 pub use crate::db::queue::{
     AssigneeFilter, ChangeStamp, MessageCursor, MessageFilter, MessagePage, TicketCounts, TicketCursor, TicketFilter,
     TicketPage, changed_tickets_for, events_stamp, find_ticket, list_stamp, list_tickets, thread, thread_stamp,
-    ticket_counts, ticket_events, ticket_exists,
+    ticket_counts, ticket_events, ticket_exists, tickets_changed,
 };
 pub use auto_close::close_inactive_tickets;
 pub use ingest::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};
-pub use models::{ContactRef, LastMessage, Message, MessageView, Ticket};
+pub use models::{ContactRef, LastMessage, Message, MessageView, OutboxEntry, Ticket};
 pub use team_counts::TeamCountsCache;
 pub use work::{
     Conversation, Draft, StartConversationError, TicketChange, TicketError, mark_read, post_message, retry_message,

@@ -100,7 +100,8 @@ pub struct Message {
     pub updated_at: NaiveDateTime,
 }
 
-/// A message with what it costs to send: its SMS segment count and encoding (outgoing texts only).
+/// A message with what it costs to send: its SMS segment count and encoding (outgoing texts only); in a
+/// thread, also how its sending goes while it waits in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct MessageView {
     #[serde(flatten)]
@@ -110,18 +111,129 @@ pub struct MessageView {
     pub segments: Option<u32>,
     #[schema(required = true)]
     pub encoding: Option<Encoding>,
+    /// Attempts to hand the text to the gateway so far, while it waits in the outbox (in the thread's
+    /// answer); `null` once it left the outbox, and for messages never sent.
+    #[schema(required = true, example = 3)]
+    pub delivery_attempts: Option<i32>,
+    /// When the next attempt is due, while the text waits in the outbox; `null` otherwise.
+    #[serde(serialize_with = "utc_opt")]
+    #[schema(required = true)]
+    pub next_attempt_at: Option<NaiveDateTime>,
+    /// Why the last attempt did not go through, in words for agents (never the gateway's raw answer, which
+    /// can name the account); `null` before the first failed attempt and once the text left the outbox.
+    #[schema(required = true, example = "gateway unreachable")]
+    pub delivery_error: Option<String>,
 }
 
 impl From<Message> for MessageView {
     fn from(message: Message) -> Self {
+        Self::with_outbox(message, None)
+    }
+}
+
+/// A text's place in the outbox: attempts so far, when the next is due, and what the last one met (as the
+/// delivery worker recorded it).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct OutboxEntry {
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+}
+
+impl MessageView {
+    /// The message as the thread shows it, with its outbox entry while it has one.
+    pub fn with_outbox(message: Message, outbox: Option<OutboxEntry>) -> Self {
         let sent_as_sms = message.direction == Direction::Outbound && !message.internal;
         let count = sent_as_sms.then(|| count_segments(&message.body));
-        Self { segments: count.as_ref().map(|c| c.segments), encoding: count.map(|c| c.encoding), message }
+        let (delivery_attempts, next_attempt_at, delivery_error) = match outbox {
+            Some(entry) => {
+                (Some(entry.attempts), Some(entry.next_attempt_at), entry.last_error.as_deref().map(delivery_error))
+            }
+            None => (None, None, None),
+        };
+        Self {
+            segments: count.as_ref().map(|c| c.segments),
+            encoding: count.map(|c| c.encoding),
+            message,
+            delivery_attempts,
+            next_attempt_at,
+            delivery_error,
+        }
     }
+}
+
+/// Longest reason from a gateway an agent is shown.
+const GATEWAY_REASON_CHARS: usize = 80;
+
+/// The outbox's `last_error` in words for agents: "gateway unreachable" or "gateway refused: <reason>".
+/// `last_error` holds what the gateway client said (`could not reach Twilio: <transport error with the
+/// URL>`, `Twilio: <the gateway's message>`, …): the URL names the account and the transport error says
+/// nothing an agent can act on, so only the gateway's own reason is passed on, without anything that looks
+/// like a URL, a path or an identifier, and cut short.
+pub fn delivery_error(last_error: &str) -> String {
+    let last_error = last_error.trim();
+    if last_error.starts_with("could not reach ") {
+        return "gateway unreachable".to_owned();
+    }
+    if last_error.starts_with("unreadable answer from ") {
+        return "gateway sent an answer we could not read".to_owned();
+    }
+    let reason = ["Twilio: ", "MessageBird: "].iter().find_map(|prefix| last_error.strip_prefix(prefix));
+    match reason.map(safe_reason).filter(|reason| !reason.is_empty()) {
+        Some(reason) => format!("gateway refused: {reason}"),
+        None => "gateway error".to_owned(),
+    }
+}
+
+/// The words of a gateway's reason, leaving out URLs, paths and ids (account SIDs, keys): a word that has
+/// a `/`, a `:` or an `@` inside, or a long run of letters and digits mixed.
+fn safe_reason(reason: &str) -> String {
+    let looks_like_an_id = |word: &str| {
+        let inner = word.trim_end_matches(['.', ',', ';', ':', ')']);
+        inner.contains(['/', '@', '\\', '=']) || (inner.len() >= 16 && inner.chars().any(|c| c.is_ascii_digit()))
+    };
+    let words: Vec<&str> = reason.split_whitespace().filter(|word| !looks_like_an_id(word)).collect();
+    let joined = words.join(" ");
+    let joined = joined.trim_end_matches(|c: char| c.is_whitespace() || c == ':');
+    if joined.chars().count() <= GATEWAY_REASON_CHARS {
+        return joined.to_owned();
+    }
+    let mut cut: String = joined.chars().take(GATEWAY_REASON_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 /// `media_urls` is stored as a JSON array (or NULL); the API always shows a list.
 fn json_list<S: Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
     let urls: Vec<String> = value.as_deref().and_then(|raw| serde_json::from_str(raw).ok()).unwrap_or_default();
     urls.serialize(serializer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delivery_error;
+
+    #[test]
+    fn outbox_errors_reach_agents_as_plain_words_without_urls_or_account_ids() {
+        let unreachable = "could not reach Twilio: error sending request for url \
+                           (https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json)";
+        assert_eq!(delivery_error(unreachable), "gateway unreachable");
+        assert_eq!(delivery_error("could not reach MessageBird: connection refused"), "gateway unreachable");
+        assert_eq!(delivery_error("Twilio: Too Many Requests"), "gateway refused: Too Many Requests");
+        assert_eq!(delivery_error("Twilio: Twilio answered HTTP 503"), "gateway refused: Twilio answered HTTP 503");
+        let not_found = "Twilio: The requested resource /2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/\
+                         Messages.json was not found";
+        assert_eq!(delivery_error(not_found), "gateway refused: The requested resource was not found");
+        assert_eq!(
+            delivery_error("MessageBird: Request not allowed (incorrect access_key)"),
+            "gateway refused: Request not allowed (incorrect access_key)"
+        );
+        let key = "MessageBird: bad key live_abcdefghij0123456789 for https://rest.messagebird.com";
+        assert_eq!(delivery_error(key), "gateway refused: bad key for");
+        assert_eq!(delivery_error("unreadable answer from Twilio: EOF"), "gateway sent an answer we could not read");
+        assert_eq!(delivery_error("timeout"), "gateway error");
+        let long = format!("Twilio: {}", "word ".repeat(40));
+        let said = delivery_error(&long);
+        assert!(said.chars().count() <= "gateway refused: ".len() + 80 && said.ends_with('…'), "{said}");
+    }
 }

@@ -1,11 +1,16 @@
 //! The team-wide queue counts, shared by every agent's poll. Each dashboard asks for counts every 2 s; at
 //! a team's size that is a hundred requests a second asking the same question. They are computed at most
-//! once per `MAX_AGE` per server process and shared, so the cost does not grow with the team.
+//! once per `MAX_AGE` per server process and shared, so the cost does not grow with the team, unless a
+//! ticket changed since (a text came in, on this replica or another): then they are computed before
+//! answering, so the tabs never lag the list the dashboard fetched with them (issue 16). Knowing that costs
+//! one index lookup per request (the newest `tickets.updated_at`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
+
+use chrono::NaiveDateTime;
 
 use crate::db::queue::{TeamCounts, team_counts};
 use crate::db::{Database, StoreError};
@@ -30,11 +35,14 @@ struct Latest {
 
 impl TeamCountsCache {
     /// The counts, at most `MAX_AGE` old, or up to `SERVE_STALE_FOR` old while a background refresh runs:
-    /// so no poll waits for the count query. Without usable counts, concurrent callers wait for one
-    /// computation rather than all running it.
-    pub async fn get(&self, db: &Database) -> Result<TeamCounts, StoreError> {
+    /// so no poll waits for the count query; but never counts from before `tickets_changed`, the newest
+    /// ticket change the caller has seen. Without usable counts, concurrent callers wait for one computation
+    /// rather than all running it.
+    pub async fn get(&self, db: &Database, tickets_changed: Option<NaiveDateTime>) -> Result<TeamCounts, StoreError> {
         let mut latest = self.0.lock().await;
-        if let Some((at, counts)) = latest.counts {
+        if let Some((at, counts)) = latest.counts
+            && counts.tickets_changed >= tickets_changed
+        {
             let age = at.elapsed();
             if age < MAX_AGE {
                 return Ok(counts);
@@ -97,13 +105,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir);
         let cache = TeamCountsCache::default();
-        let first = cache.get(&db).await.unwrap();
+        let first = cache.get(&db, None).await.unwrap();
 
         age(&cache, MAX_AGE + Duration::from_millis(10));
         let stale_at = cache.0.lock().await.counts.unwrap().0;
-        assert_eq!(cache.get(&db).await.unwrap(), first, "stale counts answer at once");
+        assert_eq!(cache.get(&db, None).await.unwrap(), first, "stale counts answer at once");
         assert!(cache.0.lock().await.refreshing, "and a refresh is under way");
-        cache.get(&db).await.unwrap();
+        cache.get(&db, None).await.unwrap();
 
         for _ in 0..100 {
             if !cache.0.lock().await.refreshing {
@@ -121,19 +129,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir);
         let cache = TeamCountsCache::default();
-        cache.get(&db).await.unwrap();
+        cache.get(&db, None).await.unwrap();
 
         age(&cache, SERVE_STALE_FOR);
         let old_at = cache.0.lock().await.counts.unwrap().0;
-        cache.get(&db).await.unwrap();
+        cache.get(&db, None).await.unwrap();
         let latest = cache.0.lock().await;
         assert!(latest.counts.unwrap().0 > old_at && !latest.refreshing);
         drop(latest);
 
         cache.invalidate().await;
         assert!(cache.0.lock().await.counts.is_none());
-        cache.get(&db).await.unwrap();
+        cache.get(&db, None).await.unwrap();
         assert!(cache.0.lock().await.counts.is_some());
+    }
+
+    #[tokio::test]
+    async fn counts_from_before_a_ticket_change_the_caller_saw_are_computed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&dir);
+        let cache = TeamCountsCache::default();
+        cache.get(&db, None).await.unwrap();
+        let first_at = cache.0.lock().await.counts.unwrap().0;
+
+        cache.get(&db, None).await.unwrap();
+        assert_eq!(cache.0.lock().await.counts.unwrap().0, first_at, "nothing changed: the shared counts serve");
+
+        // A ticket changed (on any replica) after the counts were computed.
+        let later = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        cache.get(&db, Some(later)).await.unwrap();
+        assert!(cache.0.lock().await.counts.unwrap().0 > first_at, "computed again before answering");
     }
 
     #[tokio::test]
@@ -141,7 +166,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir);
         let cache = TeamCountsCache::default();
-        cache.get(&db).await.unwrap();
+        cache.get(&db, None).await.unwrap();
         let generation = cache.0.lock().await.generation;
 
         cache.invalidate().await;

@@ -23,6 +23,7 @@ mod opt_out;
 mod process;
 mod proxy;
 mod queue;
+mod queue_agents;
 mod replicas;
 mod shutdown;
 mod templates;
@@ -128,6 +129,10 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         queue::contacts_can_be_listed_named_and_show_opt_outs,
         queue::inactive_tickets_are_closed_and_the_next_text_opens_a_new_one,
         queue::a_queue_of_several_statuses_pages_in_activity_order,
+        queue_agents::search_without_a_status_finds_closed_tickets_too,
+        queue_agents::a_queued_reply_says_why_it_waits_during_a_gateway_outage,
+        queue_agents::a_refusing_gateway_is_quoted_without_its_urls_and_a_sent_reply_leaves_no_trace,
+        queue_agents::counts_include_a_text_that_just_arrived,
         composer::agents_start_conversations_without_a_confirmation,
         composer::conversations_refuse_opted_out_and_invalid_numbers,
         composer::conversations_need_a_sender_number,

@@ -78,6 +78,12 @@ export class Desk {
     expect(response.status, `status callback: ${await response.clone().text()}`).toBeLessThan(300);
   }
 
+  /** The stand-in gateway answers the next `times` texts to `to` with Twilio's 503 (smsdesk retries them). */
+  async gatewayOutage({ to, times }: { to: string; times: number }): Promise<void> {
+    const response = await fetch(`${this.gatewayUrl}/_e2e/outage`, { method: "POST", body: JSON.stringify({ to, times }) });
+    expect(response.status).toBe(200);
+  }
+
   /** Every text smsdesk handed to the stand-in gateway so far, oldest first. */
   async sent(): Promise<SentSms[]> {
     const response = await fetch(`${this.gatewayUrl}/_e2e/sent`);

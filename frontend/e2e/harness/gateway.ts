@@ -5,6 +5,7 @@
 //   POST /2010-04-01/Accounts/{sid}/Messages.json   Twilio's CreateMessage (form: To, From, Body, StatusCallback)
 //   GET  /_e2e/sent                                 every text received so far, oldest first (JSON)
 //   POST /_e2e/numbers                              a customer phone number no test has used yet (JSON)
+//   POST /_e2e/outage                               {"to", "times"}: the next `times` texts to `to` get Twilio's 503
 //
 // It runs in Playwright's runner process (global setup), so it outlives test workers; tests reach it over HTTP.
 
@@ -55,6 +56,8 @@ export async function startGateway({ accountSid, authToken }: { accountSid: stri
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
   // 555-01xx is reserved for fiction; 555-1000 and up are plenty of distinct, well-formed numbers for one run.
   let nextNumber = 1000;
+  // An outage for one customer number at a time (tests share the gateway): how many more sends to refuse.
+  const outages = new Map<string, number>();
 
   const server: Server = createServer((request, response) => {
     void (async () => {
@@ -67,6 +70,12 @@ export async function startGateway({ accountSid, authToken }: { accountSid: stri
           return;
         }
         const to = form.get("To") ?? "";
+        const refusalsLeft = outages.get(to) ?? 0;
+        if (refusalsLeft > 0) {
+          outages.set(to, refusalsLeft - 1);
+          json(response, 503, { code: 20503, message: "Service Unavailable", more_info: "https://www.twilio.com/docs/errors/20503", status: 503 });
+          return;
+        }
         const from = form.get("From") ?? "";
         const body = form.get("Body") ?? "";
         const sid = newMessageSid();
@@ -98,6 +107,12 @@ export async function startGateway({ accountSid, authToken }: { accountSid: stri
       }
       if (request.method === "GET" && url.pathname === "/_e2e/sent") {
         json(response, 200, sent);
+        return;
+      }
+      if (request.method === "POST" && url.pathname === "/_e2e/outage") {
+        const { to, times } = JSON.parse(await readBody(request)) as { to: string; times: number };
+        outages.set(to, times);
+        json(response, 200, { to, times });
         return;
       }
       if (request.method === "POST" && url.pathname === "/_e2e/numbers") {

@@ -896,9 +896,30 @@ export interface components {
             /** @description Oldest first. */
             messages: components["schemas"]["MessageView"][];
         };
-        /** @description A message with what it costs to send: its SMS segment count and encoding (outgoing texts only). */
+        /**
+         * @description A message with what it costs to send: its SMS segment count and encoding (outgoing texts only); in a
+         *     thread, also how its sending goes while it waits in the outbox.
+         */
         MessageView: components["schemas"]["Message"] & {
+            /**
+             * Format: int32
+             * @description Attempts to hand the text to the gateway so far, while it waits in the outbox (in the thread's
+             *     answer); `null` once it left the outbox, and for messages never sent.
+             * @example 3
+             */
+            delivery_attempts: number | null;
+            /**
+             * @description Why the last attempt did not go through, in words for agents (never the gateway's raw answer, which
+             *     can name the account); `null` before the first failed attempt and once the text left the outbox.
+             * @example gateway unreachable
+             */
+            delivery_error: string | null;
             encoding: components["schemas"]["Encoding"] | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, while the text waits in the outbox; `null` otherwise.
+             */
+            next_attempt_at: string | null;
             /**
              * Format: int32
              * @description SMS parts the text is sent as; `null` for inbound texts and internal notes.

@@ -32,7 +32,10 @@ export function session(user: Schemas["User"] = agent): Schemas["SessionInfo"] {
   return { user, csrf_token: `csrf-${user.id}` };
 }
 
-export function ticket(overrides: Partial<Schemas["Ticket"]> = {}): Schemas["Ticket"] {
+/** A ticket as the API sends it. */
+export type TicketFixture = Schemas["Ticket"];
+
+export function ticket(overrides: Partial<TicketFixture> = {}): TicketFixture {
   return {
     id: 42,
     customer_number: "+14155550123",
@@ -74,6 +77,9 @@ export function message(overrides: Partial<Schemas["MessageView"]> = {}): Schema
     provider_message_id: null,
     encoding: outbound ? "GSM-7" : null,
     segments: outbound ? 1 : null,
+    delivery_attempts: null,
+    next_attempt_at: null,
+    delivery_error: null,
     ...overrides,
   };
 }

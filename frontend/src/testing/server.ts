@@ -1,12 +1,12 @@
 // The network for component tests: MSW intercepts fetch and answers like the smsdesk API. Each test starts from
 // these defaults (an agent signed in, an empty queue) and overrides what it is about with `server.use(...)`.
-import { http, HttpResponse } from "msw";
+import { delay, http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import type { Schemas } from "../lib/api-client";
 import * as customers from "./customers";
 import * as fixtures from "./fixtures";
 
-export { http, HttpResponse };
+export { delay, http, HttpResponse };
 
 export function errorResponse(status: number, error: string, message: string) {
   return HttpResponse.json<Schemas["ErrorBody"]>({ error, message }, { status });

@@ -6,6 +6,7 @@ import { server } from "./server";
 
 // jsdom lays nothing out, so it has no scrolling.
 Element.prototype.scrollIntoView = () => undefined;
+window.scrollTo = () => undefined;
 
 beforeAll(() => {
   server.listen({ onUnhandledRequest: "error" });

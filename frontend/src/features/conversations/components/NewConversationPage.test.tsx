@@ -67,15 +67,53 @@ describe("new conversation", () => {
     expect(screen.getByRole("button", { name: "Start conversation" })).toBeEnabled();
   });
 
-  it("shows the server's refusal of a sender that is not ours", async () => {
+  it("refuses a sender that is no longer ours in the dashboard's words, not the API's", async () => {
     server.use(http.post("/api/conversations", () => errorResponse(422, "unknown_sender_number", UNKNOWN_SENDER)));
     const { user } = renderApp("/new");
     await user.type(await screen.findByLabelText("To"), "+14155550177");
     await user.type(screen.getByLabelText("Message"), "Hello");
     await user.click(screen.getByRole("button", { name: "Start conversation" }));
-    expect(await screen.findByRole("alert")).toHaveTextContent(UNKNOWN_SENDER);
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent(
+      "+14155550100 is not one of our numbers any more. Choose another one, or ask an admin to add it in Settings.",
+    );
+    expect(alert).not.toHaveTextContent("/api/");
     // The draft stays for another try.
     expect(screen.getByLabelText("Message")).toHaveValue("Hello");
+  });
+
+  it("never shows the API's wording about a missing sender", async () => {
+    server.use(
+      http.post("/api/conversations", () =>
+        errorResponse(422, "no_sender_number", 'Say which number of ours to use ("from"), or set default_sender_number.'),
+      ),
+    );
+    const { user } = renderApp("/new");
+    await user.type(await screen.findByLabelText("To"), "+14155550177");
+    await user.type(screen.getByLabelText("Message"), "Hello");
+    await user.click(screen.getByRole("button", { name: "Start conversation" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Choose which of our numbers to use.");
+    expect(alert).not.toHaveTextContent("default_sender_number");
+  });
+
+  it("preselects our only number when none is the default", async () => {
+    const started = recordRequests("POST", "/api/conversations");
+    server.use(
+      http.get("/api/numbers", () =>
+        HttpResponse.json<Schemas["NumberOfOurs"][]>([{ number: "+14155550199", display: "+1 415-555-0199", default: false }]),
+      ),
+      http.post("/api/conversations", () => errorResponse(409, "recipient_opted_out", "They opted out.")),
+    );
+    const { user } = renderApp("/new");
+    const from = await screen.findByRole("combobox", { name: "From" });
+    expect(from).toHaveValue("+14155550199");
+    expect(within(from).queryByRole("option", { name: "Choose one of our numbers" })).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText("To"), "+14155550177");
+    await user.type(screen.getByLabelText("Message"), "Hello");
+    await user.click(screen.getByRole("button", { name: "Start conversation" }));
+    await screen.findByRole("alert");
+    expect(started[0]?.body).toEqual({ from: "+14155550199", to: "+14155550177", body: "Hello" });
   });
 
   it("shows the server's message when the number is refused", async () => {

@@ -4,7 +4,7 @@ import { ErrorState, InlineError, Loading } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
 import { useSegmentCount } from "../../composer/api/segments";
 import { SegmentMeter, Ucs2Warning } from "../../composer/components/SegmentMeter";
-import { defaultNumber, stillOurs, useNumbersOfOurs, type NumberOfOurs } from "../../numbers/api/numbers";
+import { defaultNumber, senderErrorMessage, stillOurs, useNumbersOfOurs, type NumberOfOurs } from "../../numbers/api/numbers";
 import { NoNumbersYet, OurNumberSelect } from "../../numbers/components/OurNumberSelect";
 import { useStartConversation } from "../api/conversations";
 
@@ -89,7 +89,9 @@ function NewConversationForm({ numbers }: { numbers: readonly NumberOfOurs[] }) 
           />
         ) : null}
       </div>
-      {start.isError ? <InlineError>{errorMessage(start.error)}</InlineError> : null}
+      {start.isError ? (
+        <InlineError>{senderErrorMessage(start.error, errorMessage(start.error), start.variables.from ?? undefined)}</InlineError>
+      ) : null}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={!canSend}>
           Start conversation

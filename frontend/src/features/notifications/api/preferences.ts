@@ -15,13 +15,23 @@ export function usePreferences() {
   });
 }
 
+/** The fields a change sets (absent and `null` ones keep their value). */
+function stripUnset(change: PreferencesChange): Partial<Preferences> {
+  return Object.fromEntries(Object.entries(change).filter(([, value]) => typeof value === "boolean"));
+}
+
 export function useUpdatePreferences() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (change: PreferencesChange) => unwrap(api.PATCH("/api/me/preferences", { body: change })),
+    // Shown at once (a toggle must not wait for the server); the answer, or a refetch after an error, settles it.
+    onMutate: (change) => {
+      queryClient.setQueryData<Preferences>(preferencesKey, (held) => (held ? { ...held, ...stripUnset(change) } : held));
+    },
     onSuccess: (saved) => {
       queryClient.setQueryData(preferencesKey, saved);
     },
+    onError: () => queryClient.invalidateQueries({ queryKey: preferencesKey }),
   });
 }
 

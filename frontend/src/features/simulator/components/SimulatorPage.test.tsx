@@ -61,16 +61,31 @@ describe("SMS simulator", () => {
     expect(screen.queryByRole("button", { name: "Send text" })).not.toBeInTheDocument();
   });
 
-  it("shows the server's refusal", async () => {
+  it("shows the server's refusal in the dashboard's words, not the API's", async () => {
     asAdmin(true);
     server.use(
-      http.post("/api/simulator/messages", () => errorResponse(403, "simulator_disabled", "The SMS simulator is turned off.")),
+      http.post("/api/simulator/messages", () =>
+        errorResponse(403, "simulator_disabled", "The SMS simulator is off; an admin can turn it on in the settings (sms_simulator_enabled)."),
+      ),
     );
     const { user } = renderApp("/simulator");
     await user.type(await screen.findByLabelText("From"), "+14155550111");
     await user.type(screen.getByLabelText("Message"), "Hello");
     await user.click(screen.getByRole("button", { name: "Send text" }));
-    expect(await screen.findByRole("alert")).toHaveTextContent("The SMS simulator is turned off.");
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("The simulator has just been turned off. An admin can turn it on again in Settings.");
+    expect(alert).not.toHaveTextContent("sms_simulator_enabled");
+  });
+
+  it("preselects our only number when none is the default", async () => {
+    asAdmin(true);
+    server.use(
+      http.get("/api/numbers", () => HttpResponse.json([{ number: "+14155550199", display: "+1 415-555-0199", default: false }])),
+    );
+    renderApp("/simulator");
+    const to = await screen.findByRole("combobox", { name: "To" });
+    expect(to).toHaveValue("+14155550199");
+    expect(within(to).queryByRole("option", { name: "Choose one of our numbers" })).not.toBeInTheDocument();
   });
 
   it("says it is off when the setting is off", async () => {

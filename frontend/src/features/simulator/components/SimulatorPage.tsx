@@ -2,11 +2,19 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { TextAreaField, TextField } from "../../../components/Field";
 import { ErrorState, InlineError, Loading } from "../../../components/States";
-import { errorMessage } from "../../../lib/api-client";
-import { defaultNumber, stillOurs, useNumbersOfOurs, type NumberOfOurs } from "../../numbers/api/numbers";
+import { ApiError, errorMessage } from "../../../lib/api-client";
+import { defaultNumber, senderErrorMessage, stillOurs, useNumbersOfOurs, type NumberOfOurs } from "../../numbers/api/numbers";
 import { NoNumbersYet, OurNumberSelect } from "../../numbers/components/OurNumberSelect";
 import { useSettings } from "../../settings/api/settings";
 import { useSimulateInboundText, type SimulatedTextFiled } from "../api/simulator";
+
+/** The server's refusals in the dashboard's words (its own messages name settings and endpoints). */
+function simulatorErrorMessage(error: unknown): string {
+  if (error instanceof ApiError && error.code === "simulator_disabled") {
+    return "The simulator has just been turned off. An admin can turn it on again in Settings.";
+  }
+  return senderErrorMessage(error, errorMessage(error));
+}
 
 function SimulatorForm({ numbers }: { numbers: readonly NumberOfOurs[] }) {
   const simulate = useSimulateInboundText();
@@ -36,7 +44,7 @@ function SimulatorForm({ numbers }: { numbers: readonly NumberOfOurs[] }) {
       <TextField label="From" type="tel" required placeholder="+14155550123" value={from} hint="The customer's number." onChange={(event) => { setFrom(event.target.value); }} />
       <OurNumberSelect label="To" hint="Our number the customer texts." numbers={numbers} value={to} onChange={setTo} />
       <TextAreaField label="Message" required rows={4} value={body} onChange={(event) => { setBody(event.target.value); }} />
-      {simulate.isError ? <InlineError>{errorMessage(simulate.error)}</InlineError> : null}
+      {simulate.isError ? <InlineError>{simulatorErrorMessage(simulate.error)}</InlineError> : null}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={simulate.isPending || !from.trim() || !to || !body.trim()}>
           Send text

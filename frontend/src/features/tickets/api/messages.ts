@@ -85,13 +85,29 @@ export function usePostMessage(ticketId: number) {
   });
 }
 
+function retryMessage(messageId: number) {
+  return unwrap(api.POST("/api/messages/{id}/retry", { params: { path: { id: messageId } } }));
+}
+
 export function useRetryMessage() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (messageId: number) =>
-      unwrap(api.POST("/api/messages/{id}/retry", { params: { path: { id: messageId } } })),
+    mutationFn: retryMessage,
     onSuccess: (message) => {
       addToThread(queryClient, message);
+      // The queue marks tickets with a reply that was not delivered: the mark goes with the retry.
+      void queryClient.invalidateQueries({ queryKey: ticketKeys.all });
     },
+  });
+}
+
+/** Sends several failed texts again, one after the other; each one queued shows at once. */
+export function useRetryMessages() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (messageIds: readonly number[]) => {
+      for (const id of messageIds) addToThread(queryClient, await retryMessage(id));
+    },
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ticketKeys.all }),
   });
 }

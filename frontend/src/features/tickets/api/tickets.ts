@@ -50,47 +50,68 @@ export function tabCount(tab: QueueTab, counts: TicketCounts | undefined): numbe
 
 export const QUEUE_PAGE_SIZE = 50;
 
+/**
+ * Where a search looks: in every ticket whatever its status or assignee (the default, so that "invoice" finds the
+ * closed ticket too), or only in the open tab's tickets.
+ */
+export type SearchScope = "everywhere" | "tab";
+
 export const ticketKeys = {
   /** Everything ticket-shaped: invalidate after any change to a ticket. */
   all: ["tickets"] as const,
   counts: ["tickets", "counts"] as const,
-  list: (tab: QueueTab, search: string) => ["tickets", "list", { tab, search }] as const,
+  list: (tab: QueueTab, search: string, scope: SearchScope = "everywhere") =>
+    ["tickets", "list", { tab, search, scope: search ? scope : "tab" }] as const,
   detail: (id: number) => ["tickets", "detail", id] as const,
 };
-
-export function queueQuery(tab: QueueTab, search: string) {
-  return infiniteQueryOptions({
-    queryKey: ticketKeys.list(tab, search),
-    queryFn: ({ pageParam, signal }) =>
-      unwrap(
-        api.GET("/api/tickets", {
-          params: {
-            query: {
-              ...TAB_FILTERS[tab],
-              ...(search ? { q: search } : {}),
-              ...(pageParam ? { cursor: pageParam } : {}),
-              limit: QUEUE_PAGE_SIZE,
-            },
-          },
-          signal,
-        }),
-      ),
-    initialPageParam: null as string | null,
-    getNextPageParam: (lastPage) => lastPage.next_cursor,
-    ...livePolling,
-  });
-}
-
-/** One tab of the queue, a page at a time (the first page only until "Load more"), kept live by polling. */
-export function useQueue(tab: QueueTab, search: string) {
-  return useInfiniteQuery(queueQuery(tab, search));
-}
 
 export const countsQuery = queryOptions({
   queryKey: ticketKeys.counts,
   queryFn: ({ signal }) => unwrap(api.GET("/api/tickets/counts", { signal })),
   ...livePolling,
 });
+
+/** The list API's filters for a tab, or for a search in every ticket. */
+function listFilters(tab: QueueTab, search: string, scope: SearchScope): { status: string; assignee?: string; q?: string } {
+  if (!search) return TAB_FILTERS[tab];
+  return scope === "everywhere" ? { status: "all", q: search } : { ...TAB_FILTERS[tab], q: search };
+}
+
+/** A page of the queue; the first also carries the tab counts fetched with it, so tabs and list agree. */
+export type QueuePage = Schemas["TicketList"] & { counts?: TicketCounts };
+
+export function queueQuery(tab: QueueTab, search: string, scope: SearchScope = "everywhere") {
+  return infiniteQueryOptions({
+    queryKey: ticketKeys.list(tab, search, scope),
+    queryFn: async ({ pageParam, signal, client }): Promise<QueuePage> => {
+      const list = unwrap(
+        api.GET("/api/tickets", {
+          params: {
+            query: {
+              ...listFilters(tab, search, scope),
+              ...(pageParam ? { cursor: pageParam } : {}),
+              limit: QUEUE_PAGE_SIZE,
+            },
+          },
+          signal,
+        }),
+      );
+      if (pageParam) return list;
+      // The first page is what every poll refetches: the counts come with it, in parallel, and both show in the
+      // same render. client.query shares a counts request already under way and updates the counts everyone uses.
+      const [page, counts] = await Promise.all([list, client.query({ ...countsQuery, staleTime: 0 })]);
+      return { ...page, counts };
+    },
+    initialPageParam: null as string | null,
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+    ...livePolling,
+  });
+}
+
+/** One tab of the queue (or a search), a page at a time (the first page only until "Load more"), kept live by polling. */
+export function useQueue(tab: QueueTab, search: string, scope: SearchScope = "everywhere") {
+  return useInfiniteQuery(queueQuery(tab, search, scope));
+}
 
 export function useTicketCounts() {
   return useQuery(countsQuery);

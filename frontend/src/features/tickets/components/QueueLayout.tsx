@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Outlet, useMatch } from "react-router";
 import { useDebounced } from "../../../lib/hooks";
-import { QUEUE_TABS, type QueueTab } from "../api/tickets";
+import { QUEUE_TABS, type QueueTab, type SearchScope } from "../api/tickets";
 import { QueuePane } from "./QueuePane";
 
 const TAB_STORAGE_KEY = "smsdesk.queue-tab";
@@ -22,6 +22,8 @@ function storedTab(): QueueTab {
 export function QueueLayout() {
   const [tab, setTab] = useState<QueueTab>(storedTab);
   const [search, setSearch] = useState("");
+  // A search looks in every ticket until the agent narrows it to the tab; a new search starts wide again.
+  const [scope, setScope] = useState<SearchScope>("everywhere");
   const debouncedSearch = useDebounced(search.trim(), 300);
   const match = useMatch("/tickets/:ticketId");
   const selectedId = match?.params.ticketId ? Number(match.params.ticketId) : null;
@@ -41,8 +43,13 @@ export function QueueLayout() {
           }
         }}
         search={search}
-        onSearchChange={setSearch}
+        onSearchChange={(next) => {
+          setSearch(next);
+          if (next.trim() === "") setScope("everywhere");
+        }}
         activeSearch={debouncedSearch}
+        scope={scope}
+        onScopeChange={setScope}
         selectedId={selectedId}
       />
       <div className="thread-pane">

@@ -4,10 +4,54 @@ import { errorMessage } from "../../../lib/api-client";
 import { useNow } from "../../../lib/hooks";
 import { useShortcuts } from "../../../lib/keyboard";
 import { useCurrentUser } from "../../auth/api/session";
-import { useQueue, useTicketCounts, type QueueTab } from "../api/tickets";
+import { useNumbersOfOurs } from "../../numbers/api/numbers";
+import { useQueueDensity } from "../api/density";
+import { QUEUE_TAB_LABELS, useQueue, type QueueTab, type SearchScope } from "../api/tickets";
 import { useTeamNames } from "../api/team";
+import styles from "./queue.module.css";
 import { QueueRow } from "./QueueRow";
 import { QUEUE_PANEL_ID, QueueTabs, queueTabId } from "./QueueTabs";
+
+/** What a tab holds, for the search's scope line: "Showing tickets in Mine (open and pending, yours) …". */
+const TAB_SCOPE: Record<QueueTab, string> = {
+  mine: "open and pending tickets assigned to you",
+  unassigned: "open and pending tickets assigned to nobody",
+  all: "open and pending tickets",
+  closed: "closed tickets",
+};
+
+/** Says which tickets a search shows, and offers the other scope. */
+function SearchScopeLine({
+  search,
+  scope,
+  tab,
+  onScopeChange,
+}: {
+  search: string;
+  scope: SearchScope;
+  tab: QueueTab;
+  onScopeChange: (scope: SearchScope) => void;
+}) {
+  const everywhere = scope === "everywhere";
+  return (
+    <p className={styles.scope}>
+      <span role="status">
+        {everywhere
+          ? `Showing open, pending and closed tickets matching “${search}”.`
+          : `Showing ${TAB_SCOPE[tab]} (${QUEUE_TAB_LABELS[tab]}) matching “${search}”.`}
+      </span>
+      <button
+        type="button"
+        className={styles.scopeButton}
+        onClick={() => {
+          onScopeChange(everywhere ? "tab" : "everywhere");
+        }}
+      >
+        {everywhere ? `Only in ${QUEUE_TAB_LABELS[tab]}` : "Search all tickets"}
+      </button>
+    </p>
+  );
+}
 
 const EMPTY_TEXT: Record<QueueTab, string> = {
   mine: "Nothing is assigned to you.",
@@ -22,6 +66,8 @@ export function QueuePane({
   search,
   onSearchChange,
   activeSearch,
+  scope = "everywhere",
+  onScopeChange = () => undefined,
   selectedId,
 }: {
   tab: QueueTab;
@@ -30,15 +76,24 @@ export function QueuePane({
   onSearchChange: (search: string) => void;
   /** The search the list shows (the box's text once typing pauses). */
   activeSearch: string;
+  /** Where the search looks: every ticket (the default) or the open tab's. */
+  scope?: SearchScope;
+  onScopeChange?: (scope: SearchScope) => void;
   selectedId: number | null;
 }) {
   const user = useCurrentUser();
-  const counts = useTicketCounts();
-  const queue = useQueue(tab, activeSearch);
+  const queue = useQueue(tab, activeSearch, scope);
+  const numbers = useNumbersOfOurs();
+  const [density, setDensity] = useQueueDensity();
   const teamName = useTeamNames();
   const navigate = useNavigate();
   const now = useNow();
   const tickets = queue.data?.pages.flatMap((page) => page.tickets) ?? [];
+  // The counts fetched with the list's first page: the tabs and the list change in the same render.
+  const counts = queue.data?.pages[0]?.counts;
+  // Which number of ours a ticket is on matters only when the team has several.
+  const severalNumbers = (numbers.data?.length ?? 0) > 1;
+  const searching = activeSearch !== "";
 
   /** j/k: open the next/previous ticket of the list and put the keyboard focus on its row. */
   function move(step: 1 | -1) {
@@ -70,9 +125,21 @@ export function QueuePane({
   return (
     <section className="queue-pane" aria-labelledby="queue-heading">
       <div className="queue-head">
-        <h2 id="queue-heading" className="pane-title">
-          Queue
-        </h2>
+        <div className={styles.headRow}>
+          <h2 id="queue-heading" className="pane-title">
+            Queue
+          </h2>
+          <label className={styles.densityToggle}>
+            <input
+              type="checkbox"
+              checked={density === "compact"}
+              onChange={(event) => {
+                setDensity(event.target.checked ? "compact" : "comfortable");
+              }}
+            />
+            Compact rows
+          </label>
+        </div>
         <form
           role="search"
           className="queue-search"
@@ -93,10 +160,22 @@ export function QueuePane({
             }}
           />
         </form>
-        <QueueTabs tab={tab} counts={counts.data} onChange={onTabChange} />
+        {searching ? (
+          <SearchScopeLine search={activeSearch} scope={scope} tab={tab} onScopeChange={onScopeChange} />
+        ) : null}
+        <QueueTabs
+          tab={tab}
+          counts={counts}
+          onChange={(next) => {
+            onTabChange(next);
+            // Choosing a tab while searching everywhere narrows the search to it.
+            if (searching) onScopeChange("tab");
+          }}
+        />
       </div>
       <div
-        className="queue-list"
+        className={`queue-list ${styles.list ?? ""}`}
+        data-density={density}
         role="tabpanel"
         id={QUEUE_PANEL_ID}
         aria-labelledby={queueTabId(tab)}
@@ -107,7 +186,27 @@ export function QueuePane({
         ) : queue.isError && tickets.length === 0 ? (
           <ErrorState message={errorMessage(queue.error)} onRetry={() => void queue.refetch()} />
         ) : tickets.length === 0 ? (
-          <EmptyState title={activeSearch ? `No tickets match “${activeSearch}”.` : EMPTY_TEXT[tab]} />
+          <EmptyState
+            title={
+              !searching
+                ? EMPTY_TEXT[tab]
+                : scope === "everywhere"
+                  ? `No tickets match “${activeSearch}”.`
+                  : `No ${TAB_SCOPE[tab]} match “${activeSearch}”.`
+            }
+          >
+            {searching && scope === "tab" ? (
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
+                  onScopeChange("everywhere");
+                }}
+              >
+                Search all tickets
+              </button>
+            ) : null}
+          </EmptyState>
         ) : (
           <>
             <ul className="queue-rows">
@@ -118,6 +217,9 @@ export function QueuePane({
                   selected={ticket.id === selectedId}
                   assignee={assigneeName(ticket.assignee_id)}
                   now={now}
+                  search={activeSearch}
+                  showChannel={severalNumbers}
+                  compact={density === "compact"}
                 />
               ))}
             </ul>

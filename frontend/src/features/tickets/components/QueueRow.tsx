@@ -1,6 +1,8 @@
 import { Link } from "react-router";
-import { contactLabel, formatAge, formatDateTime } from "../../../lib/format";
+import { contactLabel, formatAge, formatDateTime, formatPhoneNumber } from "../../../lib/format";
 import type { Ticket } from "../api/tickets";
+import { Highlight } from "./Highlight";
+import styles from "./queue.module.css";
 
 /** One ticket in the queue: who, the last message, how long ago, who has it, and whether it is unread. */
 export function QueueRow({
@@ -8,18 +10,38 @@ export function QueueRow({
   selected,
   assignee,
   now,
+  search = "",
+  showChannel = false,
+  compact = false,
 }: {
   ticket: Ticket;
   selected: boolean;
   /** The assignee's name as the viewer should read it ("You", "Ana"), or null when unassigned. */
   assignee: string | null;
   now: number;
+  /** The search the list shows: what it matched is marked. */
+  search?: string;
+  /** Say which number of ours the customer texted (the team has several). */
+  showChannel?: boolean;
+  /** One line per ticket. */
+  compact?: boolean;
 }) {
   const last = ticket.last_message;
   const at = last?.at ?? ticket.updated_at;
-  const className = ["queue-row", ticket.unread ? "is-unread" : "", selected ? "is-selected" : ""]
+  const notDelivered = Boolean(ticket.failed_delivery_at);
+  const className = [
+    "queue-row",
+    ticket.unread ? "is-unread" : "",
+    selected ? "is-selected" : "",
+    compact ? styles.compactRow : "",
+  ]
     .filter(Boolean)
     .join(" ");
+  const name = ticket.contact?.name?.trim() ? (
+    <Highlight text={contactLabel(ticket)} search={search} kind="name" />
+  ) : (
+    <Highlight text={ticket.customer_number_display} search={search} kind="number" />
+  );
   return (
     <li>
       <Link
@@ -35,7 +57,15 @@ export function QueueRow({
               <span className="visually-hidden">Unread: </span>
             </>
           ) : null}
-          <span className="row-name">{contactLabel(ticket)}</span>
+          <span className="row-name">{name}</span>
+          {notDelivered ? (
+            <span className={styles.notDelivered}>
+              <span aria-hidden="true" className={styles.warningIcon}>
+                !
+              </span>
+              Not delivered
+            </span>
+          ) : null}
           <time className="row-age" dateTime={at} title={formatDateTime(at)}>
             {formatAge(at, now)}
           </time>
@@ -44,7 +74,7 @@ export function QueueRow({
           {last ? (
             <>
               {last.direction === "outbound" ? <span className="row-preview-you">You: </span> : null}
-              {last.preview}
+              <Highlight text={last.preview} search={search} kind="words" />
             </>
           ) : (
             <span className="muted">No messages</span>
@@ -56,6 +86,18 @@ export function QueueRow({
             <span className={`badge badge-${ticket.status}`}>{ticket.status === "pending" ? "Pending" : "Closed"}</span>
           ) : null}
           {ticket.opted_out ? <span className="badge badge-danger">Opted out</span> : null}
+          {ticket.contact?.name?.trim() && search ? (
+            <span className={styles.rowNumber}>
+              <Highlight text={ticket.customer_number_display} search={search} kind="number" />
+            </span>
+          ) : null}
+          {showChannel ? (
+            <span className={styles.channel} title="The number of ours the customer texted">
+              <span className="visually-hidden">Texted </span>
+              <span aria-hidden="true">→ </span>
+              {formatPhoneNumber(ticket.channel_number)}
+            </span>
+          ) : null}
           <span className="row-assignee">{assignee ?? "Unassigned"}</span>
         </span>
       </Link>

@@ -1,8 +1,10 @@
-import { useLayoutEffect, useRef } from "react";
+import { useRef } from "react";
 import { formatDateTime, formatTime, plural } from "../../../lib/format";
 import type { TicketEvent } from "../api/events";
 import type { Message } from "../api/messages";
-import { DeliveryState } from "./DeliveryState";
+import delivery from "./delivery.module.css";
+import { DeliveryProblemBanner, DeliveryState, NotDeliveredLabel, isUndelivered } from "./DeliveryState";
+import { useStickToBottom } from "./useStickToBottom";
 import { TimelineEntry } from "./TimelineEntry";
 
 type ThreadItem = { kind: "message"; at: string; message: Message } | { kind: "event"; at: string; event: TicketEvent };
@@ -43,13 +45,18 @@ function MessageItem({
   // Read out before the body, so the three kinds never sound alike either. Plain text rather than aria-label, so
   // that label queries for the composer ("Reply", "Internal note") find only the composer.
   const spoken = kind === "note" ? `Note by ${who}:` : kind === "inbound" ? `${customer} wrote:` : `${who} sent:`;
+  const undelivered = isUndelivered(message);
   return (
-    <li className={`message message-${kind}`}>
+    <li
+      id={`message-${message.id}`}
+      className={`message message-${kind} ${undelivered ? (delivery.undelivered ?? "") : ""}`}
+    >
       <article className="bubble">
         <span className="visually-hidden">{spoken} </span>
         {kind === "note" ? (
           <p className="note-label">Internal note · not sent to the customer</p>
         ) : null}
+        {undelivered ? <NotDeliveredLabel message={message} /> : null}
         {/* Always a text node: markup in an SMS shows as the characters it is. */}
         <p className="message-body">{message.body}</p>
         {message.media_urls.length > 0 ? (
@@ -88,7 +95,8 @@ function MessageItem({
 /**
  * The whole conversation, oldest first: the customer's texts on the left, our replies on the right, internal
  * notes as marked yellow cards. New messages are announced politely (role="log") and scrolled into view when the
- * reader is already at the bottom.
+ * reader is already at the bottom; it opens at the newest message. Replies that did not reach the customer are
+ * marked in their bubble and summed up in a banner above the thread.
  */
 export function Thread({
   messages,
@@ -106,46 +114,39 @@ export function Thread({
   now: number;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
-  const atBottom = useRef(true);
-  const lastId = messages.at(-1)?.id;
-
-  useLayoutEffect(() => {
-    const element = scroller.current;
-    if (element && atBottom.current) element.scrollTop = element.scrollHeight;
-  }, [lastId, messages.length, events.length]);
+  useStickToBottom(scroller, `${messages.length}:${messages.at(-1)?.id ?? ""}:${events.length}`);
 
   return (
-    <div
-      ref={scroller}
-      className="thread"
-      role="log"
-      aria-label="Messages"
-      aria-live="polite"
-      tabIndex={0}
-      onScroll={(event) => {
-        const element = event.currentTarget;
-        atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 48;
-      }}
-    >
-      {messages.length === 0 ? (
-        <p className="muted thread-empty">No messages yet.</p>
-      ) : (
-        <ol className="thread-list">
-          {interleave(messages, events).map((item) =>
-            item.kind === "message" ? (
-              <MessageItem
-                key={`m${String(item.message.id)}`}
-                message={item.message}
-                customer={customer}
-                authorName={authorName}
-                now={now}
-              />
-            ) : (
-              <TimelineEntry key={`e${String(item.event.id)}`} event={item.event} now={now} />
-            ),
-          )}
-        </ol>
-      )}
-    </div>
+    <>
+      <DeliveryProblemBanner messages={messages} />
+      <div
+        ref={scroller}
+        className="thread"
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+        tabIndex={0}
+      >
+        {messages.length === 0 ? (
+          <p className="muted thread-empty">No messages yet.</p>
+        ) : (
+          <ol className="thread-list">
+            {interleave(messages, events).map((item) =>
+              item.kind === "message" ? (
+                <MessageItem
+                  key={`m${String(item.message.id)}`}
+                  message={item.message}
+                  customer={customer}
+                  authorName={authorName}
+                  now={now}
+                />
+              ) : (
+                <TimelineEntry key={`e${String(item.event.id)}`} event={item.event} now={now} />
+              ),
+            )}
+          </ol>
+        )}
+      </div>
+    </>
   );
 }
