@@ -103,3 +103,28 @@ test("screenshot of the customer panel beside a thread", async ({ page, desk }) 
   await page.mouse.move(0, 0);
   await saveScreenshot(page, "customer-panel");
 });
+
+test("screenshot of a ticket's timeline among its messages", async ({ page, desk }) => {
+  const agent = await desk.createUser("agent", "Sam Rivera");
+  const lead = await desk.createUser("agent", "Noor Haddad");
+  const asLead = await desk.apiAs(lead);
+  const asAgent = await desk.apiAs(agent);
+  const number = await desk.newNumber();
+  await desk.receiveSms({ from: number, body: "My parcel says delivered but nothing is here. Order 8812." });
+  const ticket = await desk.ticketFor(number);
+  await desk.api("PATCH", `/api/contacts/by-number/${encodeURIComponent(number)}`, { name: "Lena Vogel" });
+  await asLead("PATCH", `/api/tickets/${ticket.id}`, { assignee_id: agent.id });
+  await asAgent("POST", `/api/tickets/${ticket.id}/messages`, { body: "Sorry, Lena! I have asked the courier to check. Is your neighbour at number 12 home?" });
+  await asAgent("PATCH", `/api/tickets/${ticket.id}`, { status: "pending" });
+  await desk.receiveSms({ from: number, body: "Found it next door. Thank you!" });
+  await asAgent("PATCH", `/api/tickets/${ticket.id}`, { status: "closed" });
+  await asAgent("PATCH", `/api/tickets/${ticket.id}`, { status: "open" });
+
+  await signIn(page, agent);
+  await page.goto(`/tickets/${ticket.id}`);
+  const thread = page.getByRole("log", { name: "Messages" });
+  await expect(thread.getByText("Sam Rivera reopened it as Open")).toBeVisible();
+  await expect(thread.getByText("Noor Haddad assigned it to Sam Rivera")).toBeVisible();
+  await page.mouse.move(0, 0);
+  await saveScreenshot(page, "timeline");
+});
