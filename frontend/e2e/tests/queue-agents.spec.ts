@@ -85,6 +85,13 @@ test("an undelivered reply is marked in its bubble and by a banner whose Retry s
   await expect(replyItem.getByText("Not sent", { exact: true })).toBeVisible();
   // Not only a colour: the bubble is outlined, with an icon.
   await expect(replyItem.locator(".bubble")).toHaveCSS("border-top-style", "dashed");
+  const usualBlue = await page
+    .getByRole("log", { name: "Messages" })
+    .getByRole("listitem")
+    .filter({ hasText: "Automatic reply" })
+    .locator(".bubble")
+    .evaluate((bubble) => getComputedStyle(bubble).backgroundColor);
+  await expect(replyItem.locator(".bubble")).not.toHaveCSS("background-color", usualBlue);
   await expect(replyItem.locator(".bubble svg")).toBeVisible();
 
   await banner.getByRole("button", { name: "Retry sending" }).click();
