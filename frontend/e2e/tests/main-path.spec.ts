@@ -79,7 +79,8 @@ test("a text arrives, the agent assigns, replies, sees it delivered, notes, and 
   await page.getByRole("button", { name: "Close ticket" }).click();
   const ticketView = page.getByRole("region", { name: shown });
   await expect(ticketView.getByText("Closed", { exact: true })).toBeVisible();
-  await expect(ticketView.getByText(/cannot be reopened/)).toBeVisible();
+  await expect(ticketView.getByText(/This ticket is closed. Reopen it to reply here/)).toBeVisible();
+  await expect(ticketView.getByRole("button", { name: "Reopen ticket" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Send" })).toHaveCount(0);
   await expect.poll(async () => (await desk.ticketFor(customer)).status).toBe("closed");
 
