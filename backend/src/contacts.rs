@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::{contacts, opt_outs, tickets};
-use crate::db::{AnyConnection, MultiBackend, StoreError, lower, now};
+use crate::db::{AnyConnection, MultiBackend, StoreError, contact_for_number, lower, now};
 use crate::domain::{PhoneNumber, SearchQuery, TicketId, TicketStatus};
 use crate::json::{utc, utc_opt};
 
@@ -288,20 +288,9 @@ pub fn update_customer_by_number(
     update_contact(conn, id, changes)
 }
 
-/// Makes the contact of a number that has none, and links the number's tickets to it.
+/// Makes the contact of a number that has none (as a first text does), and links the number's tickets to it.
 fn create_contact(conn: &mut AnyConnection, number: &str) -> QueryResult<i64> {
-    let now = now();
-    let row = (contacts::phone_number.eq(number), contacts::created_at.eq(now), contacts::updated_at.eq(now));
-    let inserted: Option<i64> = crate::insert_new_returning_id!(
-        conn,
-        diesel::insert_into(contacts::table).values(row).on_conflict_do_nothing(),
-        contacts::id
-    )?;
-    let id = match inserted {
-        Some(id) => id,
-        // A new ticket of the number made it meanwhile.
-        None => contacts::table.filter(contacts::phone_number.eq(number)).select(contacts::id).first(conn)?,
-    };
+    let id = contact_for_number(conn, number)?;
     diesel::update(tickets::table.filter(tickets::customer_number.eq(number)).filter(tickets::contact_id.is_null()))
         .set(tickets::contact_id.eq(id))
         .execute(conn)?;

@@ -130,6 +130,12 @@ pub struct ContactUpdate {
     notes: Option<String>,
 }
 
+impl From<ContactUpdate> for ContactChanges {
+    fn from(ContactUpdate { name, notes }: ContactUpdate) -> Self {
+        Self { name, notes }
+    }
+}
+
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
@@ -156,8 +162,7 @@ pub async fn update_contact(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let ContactUpdate { name, notes } = body.into_inner();
-    let changes = ContactChanges { name, notes };
+    let changes = ContactChanges::from(body.into_inner());
     let contact = state.db.write(move |conn| crate::contacts::update_contact(conn, id, changes)).await?;
     Ok(HttpResponse::Ok().json(contact))
 }
@@ -185,8 +190,7 @@ pub async fn update_customer(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let number = customer_number(&number)?;
-    let ContactUpdate { name, notes } = body.into_inner();
-    let changes = ContactChanges { name, notes };
+    let changes = ContactChanges::from(body.into_inner());
     let contact = state.db.write(move |conn| update_customer_by_number(conn, &number, changes)).await?;
     Ok(HttpResponse::Ok().json(contact))
 }

@@ -107,11 +107,8 @@ pub async fn notifications(
     let Some(since) = since else {
         return Ok(HttpResponse::Ok().json(NotificationList { notifications: Vec::new(), now: asked_at }));
     };
-    let since = since.max(asked_at - LONGEST_GAP);
-    let changed = state
-        .db
-        .read(move |conn| changed_tickets_for(conn, viewer, since - LOOK_BACK).map_err(StoreError::from))
-        .await?;
-    let notifications = notifications_for(viewer, since - LOOK_BACK, changed);
+    let since = since.max(asked_at - LONGEST_GAP) - LOOK_BACK;
+    let changed = state.db.read(move |conn| changed_tickets_for(conn, viewer, since).map_err(StoreError::from)).await?;
+    let notifications = notifications_for(viewer, since, changed);
     Ok(HttpResponse::Ok().json(NotificationList { notifications, now: asked_at }))
 }

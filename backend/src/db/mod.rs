@@ -18,6 +18,7 @@ mod sqlite;
 mod tickets;
 
 pub use sqlite::search_index::index_new_messages;
+pub(crate) use tickets::contact_for_number;
 
 use std::time::Duration;
 

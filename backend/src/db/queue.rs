@@ -577,7 +577,7 @@ pub fn changed_tickets_for(
     since: NaiveDateTime,
 ) -> QueryResult<Vec<ChangedTicket>> {
     let newest_inbound = messages::id.nullable().eq(tickets::last_inbound_message_id);
-    let rows: Vec<ChangedRow> = tickets::table
+    tickets::table
         .left_join(contacts::table)
         .left_join(messages::table.on(newest_inbound))
         .filter(tickets::updated_at.gt(since))
@@ -595,36 +595,8 @@ pub fn changed_tickets_for(
             messages::created_at.nullable(),
             tickets::failed_delivery_at,
         ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, status, assignee, created_at, customer_number, contact_name, preview, newest_inbound_at, failed)| {
-            ChangedTicket {
-                id,
-                status,
-                assignee,
-                created_at,
-                customer_number,
-                contact_name,
-                preview,
-                newest_inbound_at,
-                failed_delivery_at: failed,
-            }
-        })
-        .collect())
+        .load(conn)
 }
-
-type ChangedRow = (
-    TicketId,
-    TicketStatus,
-    Option<UserId>,
-    NaiveDateTime,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-);
 
 /// A ticket's timeline, oldest first, with the names of the people in it. Events name users by id; their
 /// names are read in one query for the whole timeline (a team is small, a timeline short).

@@ -318,7 +318,8 @@ pub(crate) fn refresh_failed_delivery(
     .map(drop)
 }
 
-fn contact_for_number(conn: &mut AnyConnection, phone_number: &str) -> QueryResult<i64> {
+/// The contact of a phone number, made now if it has none (a concurrent maker wins cleanly).
+pub(crate) fn contact_for_number(conn: &mut AnyConnection, phone_number: &str) -> QueryResult<i64> {
     let now = now();
     let row = (contacts::phone_number.eq(phone_number), contacts::created_at.eq(now), contacts::updated_at.eq(now));
     // Insert first: for a new number (the one that opens a ticket) that is the only statement.

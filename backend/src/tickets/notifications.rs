@@ -34,8 +34,9 @@ pub struct Notification {
     pub preview: Option<String>,
 }
 
-/// A ticket changed since the agent's last look, with what the notifications need.
-#[derive(Debug, Clone)]
+/// A ticket changed since the agent's last look, with what the notifications need (a row of
+/// [`crate::tickets::changed_tickets_for`], whose select lists the fields in this order).
+#[derive(Debug, Clone, diesel::Queryable)]
 pub struct ChangedTicket {
     pub id: TicketId,
     pub status: TicketStatus,
