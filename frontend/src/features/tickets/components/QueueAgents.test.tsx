@@ -1,7 +1,7 @@
 // The queue as agents asked for it (issue 16): search over every status with its matches marked, which number of
 // ours a ticket is on, undelivered replies marked, compact rows, and tab counts that agree with the list.
 import { screen, waitFor, within } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Schemas } from "../../../lib/api-client";
 import * as fixtures from "../../../testing/fixtures";
 import { renderApp } from "../../../testing/render";
@@ -10,10 +10,6 @@ import { HttpResponse, delay, http, recordRequests, server } from "../../../test
 function serveQueue(tickets: fixtures.TicketFixture[]) {
   server.use(http.get("/api/tickets", () => HttpResponse.json({ tickets, next_cursor: null })));
 }
-
-afterEach(() => {
-  localStorage.clear();
-});
 
 describe("queue search", () => {
   it("searches every status by default, says so, and narrows to the tab on request", async () => {
@@ -123,19 +119,32 @@ describe("queue rows", () => {
     expect(screen.getByRole("link", { name: /Fine Finn/ })).not.toHaveTextContent("Not delivered");
   });
 
-  it("can be compact, and the choice is remembered", async () => {
+  it("can be compact, and the choice is remembered with the agent's preferences on the server", async () => {
     serveQueue([fixtures.ticket({ id: 1 })]);
+    let stored = fixtures.preferences;
+    server.use(
+      http.get("/api/me/preferences", () => HttpResponse.json(stored)),
+      http.patch("/api/me/preferences", async ({ request }) => {
+        stored = { ...stored, ...((await request.json()) as Partial<typeof stored>) };
+        return HttpResponse.json(stored);
+      }),
+    );
     const { user, unmount } = renderApp("/");
     const toggle = await screen.findByRole("checkbox", { name: "Compact rows" });
     expect(toggle).not.toBeChecked();
     expect(screen.getByRole("tabpanel")).toHaveAttribute("data-density", "comfortable");
     await user.click(toggle);
     expect(screen.getByRole("tabpanel")).toHaveAttribute("data-density", "compact");
-    expect(localStorage.getItem("smsdesk.queue-density")).toBe("compact");
+    await waitFor(() => {
+      expect(stored.compact_rows).toBe(true);
+    });
     unmount();
 
     renderApp("/");
-    expect(await screen.findByRole("checkbox", { name: "Compact rows" })).toBeChecked();
+    const again = await screen.findByRole("checkbox", { name: "Compact rows" });
+    await waitFor(() => {
+      expect(again).toBeChecked();
+    });
     expect(screen.getByRole("tabpanel")).toHaveAttribute("data-density", "compact");
   });
 });
