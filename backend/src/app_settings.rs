@@ -13,13 +13,20 @@ use utoipa::ToSchema;
 use crate::config::Settings;
 use crate::db::schema::settings;
 use crate::db::{AnyConnection, Database, StoreError, now};
-use crate::domain::{ConfirmationTemplate, PhoneNumber, TemplateError};
+use crate::domain::{
+    AutoReplyTemplate, BusinessHours, BusinessHoursError, BusinessHoursInput, BusinessHoursView, ConfirmationTemplate,
+    HELP_PLACEHOLDERS, OUT_OF_OFFICE_PLACEHOLDERS, PhoneNumber, TemplateError, TicketId, Values,
+};
 use crate::on_backend;
 
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
 const DEFAULT_AUTO_CLOSE_HOURS: u32 = 7 * 24;
 const MAX_AUTO_CLOSE_HOURS: u32 = 365 * 24;
 const MAX_SENDER_NUMBERS: usize = 50;
+/// CTIA expects the answer to HELP to name the business and say how to opt out.
+pub const DEFAULT_HELP_REPLY: &str = "{business_name}: we answer texts here. Reply STOP to opt out.";
+pub const DEFAULT_OUT_OF_OFFICE: &str = "Thanks for texting {business_name}. We are closed now and will answer from \
+     {next_open|our next opening hours}. Your ticket number is {ticket_id}.";
 
 /// The settings in effect, as the API shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -46,6 +53,17 @@ pub struct AppSettings {
     pub messagebird_verify_signatures: bool,
     /// Whether admins may send fake inbound texts from the dashboard's simulator.
     pub sms_simulator_enabled: bool,
+    /// The answer to HELP or INFO (instead of the confirmation, also for a first text). May contain
+    /// `{business_name}` and `{contact_name}` (`{contact_name|there}`).
+    pub help_reply_template: String,
+    /// When the team answers texts; `null` (the default) is always open. Outside them a new ticket is answered
+    /// with `out_of_office_template` instead of the confirmation.
+    pub business_hours: Option<BusinessHoursView>,
+    /// The reply outside business hours: to a new ticket instead of the confirmation, and at most once per
+    /// closed period to a ticket the customer texts again. May contain `{next_open}` ("Monday 09:00", in the
+    /// team's time zone; `{next_open|soon}` when it never opens), `{ticket_id}`, `{business_name}` and
+    /// `{contact_name}`.
+    pub out_of_office_template: String,
 }
 
 /// The same, parsed: what the server works with.
@@ -61,6 +79,10 @@ pub struct RuntimeSettings {
     pub twilio_verify_signatures: bool,
     pub messagebird_verify_signatures: bool,
     pub sms_simulator_enabled: bool,
+    pub help_reply_template: AutoReplyTemplate,
+    /// `None`: always open.
+    pub business_hours: Option<BusinessHours>,
+    pub out_of_office_template: AutoReplyTemplate,
 }
 
 impl RuntimeSettings {
@@ -81,6 +103,18 @@ impl RuntimeSettings {
         self.confirmation_template.render(ticket_id, contact_name, &self.business_name)
     }
 
+    /// The answer to HELP, to a contact with this name (if any).
+    pub fn help_reply(&self, contact_name: Option<&str>) -> String {
+        let values = Values { ticket_id: TicketId(0), contact_name, business_name: &self.business_name, agent_name: None };
+        self.help_reply_template.render(&values, None)
+    }
+
+    /// The out-of-office reply for a ticket; `next_open` as [`BusinessHours::describe`] puts it.
+    pub fn out_of_office(&self, ticket_id: TicketId, contact_name: Option<&str>, next_open: Option<&str>) -> String {
+        let values = Values { ticket_id, contact_name, business_name: &self.business_name, agent_name: None };
+        self.out_of_office_template.render(&values, next_open)
+    }
+
     pub fn view(&self) -> AppSettings {
         AppSettings {
             business_name: self.business_name.clone(),
@@ -91,6 +125,9 @@ impl RuntimeSettings {
             twilio_verify_signatures: self.twilio_verify_signatures,
             messagebird_verify_signatures: self.messagebird_verify_signatures,
             sms_simulator_enabled: self.sms_simulator_enabled,
+            help_reply_template: self.help_reply_template.as_str().to_owned(),
+            business_hours: self.business_hours.as_ref().map(BusinessHours::view),
+            out_of_office_template: self.out_of_office_template.as_str().to_owned(),
         }
     }
 }
@@ -119,6 +156,20 @@ pub struct SettingsUpdate {
     pub twilio_verify_signatures: Option<bool>,
     pub messagebird_verify_signatures: Option<bool>,
     pub sms_simulator_enabled: Option<bool>,
+    /// May contain `{business_name}` and `{contact_name}`; refused like `confirmation_template` (422
+    /// `unknown_placeholder`, `placeholder_not_allowed`, `unclosed_brace`, `invalid_template`), with `field`
+    /// set to `help_reply_template`.
+    pub help_reply_template: Option<String>,
+    /// `null` is always open. Refused with 422 and `field` `business_hours`: `invalid_timezone` (not a tz
+    /// database name), `invalid_day` (not `mon`…`sun`), `invalid_time` (not `HH:MM` from 00:00 to 24:00),
+    /// `invalid_range` (not two times, or not ending after it starts), `overlapping_ranges`,
+    /// `invalid_holiday` (not `YYYY-MM-DD`), `too_many_entries` (over 12 ranges a day or 400 holidays).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<BusinessHoursInput>)]
+    pub business_hours: Option<Option<BusinessHoursInput>>,
+    /// May contain `{next_open}` (`{next_open|fallback}`), `{ticket_id}`, `{business_name}` and
+    /// `{contact_name}`; refused like `help_reply_template`, with `field` set to `out_of_office_template`.
+    pub out_of_office_template: Option<String>,
 }
 
 /// Tells "field absent" (outer `None`, via `#[serde(default)]`) from "field is null" (`Some(None)`).
@@ -133,6 +184,8 @@ pub enum SettingsError {
     /// A template with placeholders it may not have; the message names them.
     #[error("{error}")]
     Template { field: &'static str, error: TemplateError },
+    #[error("{0}")]
+    BusinessHours(#[from] BusinessHoursError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -166,6 +219,25 @@ fn overrides(update: &SettingsUpdate) -> Result<Vec<(&'static str, serde_json::V
             other => invalid("confirmation_template", other.to_string()),
         })?;
         out.push(("confirmation_template", json!(template)));
+    }
+    for (field, template, allowed) in [
+        ("help_reply_template", &update.help_reply_template, HELP_PLACEHOLDERS),
+        ("out_of_office_template", &update.out_of_office_template, OUT_OF_OFFICE_PLACEHOLDERS),
+    ] {
+        if let Some(template) = template {
+            AutoReplyTemplate::parse(template, allowed).map_err(|error| match error {
+                TemplateError::UnknownPlaceholder { .. }
+                | TemplateError::NotAllowed { .. }
+                | TemplateError::Unclosed { .. } => SettingsError::Template { field, error },
+                other => invalid(field, other.to_string()),
+            })?;
+            out.push((field, json!(template)));
+        }
+    }
+    if let Some(hours) = &update.business_hours {
+        // Stored as parsed (every day, sorted), so what GET shows is what the rules use.
+        let parsed = hours.as_ref().map(BusinessHours::parse).transpose()?;
+        out.push(("business_hours", json!(parsed.map(|h| h.view()))));
     }
     if let Some(hours) = update.auto_close_after_hours {
         if hours.is_some_and(|h| !(1..=MAX_AUTO_CLOSE_HOURS).contains(&h)) {
@@ -249,6 +321,9 @@ impl Defaults {
             twilio_verify_signatures: config.twilio_webhook.verify_signatures,
             messagebird_verify_signatures: config.messagebird_webhook.verify_signatures,
             sms_simulator_enabled: false,
+            help_reply_template: default_template(DEFAULT_HELP_REPLY, HELP_PLACEHOLDERS),
+            business_hours: None,
+            out_of_office_template: default_template(DEFAULT_OUT_OF_OFFICE, OUT_OF_OFFICE_PLACEHOLDERS),
         })
     }
 
@@ -292,6 +367,24 @@ impl Defaults {
                 "twilio_verify_signatures" => set(&mut settings.twilio_verify_signatures, value.as_bool()),
                 "messagebird_verify_signatures" => set(&mut settings.messagebird_verify_signatures, value.as_bool()),
                 "sms_simulator_enabled" => set(&mut settings.sms_simulator_enabled, value.as_bool()),
+                "help_reply_template" => set(
+                    &mut settings.help_reply_template,
+                    value.as_str().and_then(|v| AutoReplyTemplate::parse_stored(v, HELP_PLACEHOLDERS).ok()),
+                ),
+                "out_of_office_template" => set(
+                    &mut settings.out_of_office_template,
+                    value.as_str().and_then(|v| AutoReplyTemplate::parse_stored(v, OUT_OF_OFFICE_PLACEHOLDERS).ok()),
+                ),
+                "business_hours" => set(
+                    &mut settings.business_hours,
+                    match value {
+                        serde_json::Value::Null => Some(None),
+                        v => serde_json::from_value::<BusinessHoursInput>(v)
+                            .ok()
+                            .and_then(|input| BusinessHours::parse(&input).ok())
+                            .map(Some),
+                    },
+                ),
                 // A setting from a newer version: leave it alone.
                 _ => true,
             };
@@ -301,6 +394,12 @@ impl Defaults {
         }
         settings
     }
+}
+
+/// A built-in template: a constant of ours, not input, that every test run parses.
+fn default_template(raw: &str, allowed: &'static [crate::domain::Placeholder]) -> AutoReplyTemplate {
+    #[allow(clippy::expect_used)]
+    AutoReplyTemplate::parse(raw, allowed).expect("the built-in templates parse")
 }
 
 /// Stores `value` in `slot` if it parsed; says whether it did.
@@ -397,6 +496,28 @@ mod tests {
                 error: TemplateError::UnknownPlaceholder { .. }
             })
         ));
+    }
+
+    #[test]
+    fn business_hours_and_auto_replies_are_checked_stored_as_parsed_and_read_back() {
+        let applied = defaults().0;
+        assert_eq!(applied.business_hours, None, "always open by default");
+        assert_eq!(applied.help_reply(None), "Customer support: we answer texts here. Reply STOP to opt out.");
+        let update: SettingsUpdate = serde_json::from_value(serde_json::json!({
+            "business_hours": {"timezone": "Europe/Amsterdam", "weekly": {"tue": [["13:00", "17:00"], ["09:00", "12:00"]]}},
+            "out_of_office_template": "Back {next_open|soon}",
+        }))
+        .unwrap();
+        let stored: Vec<(String, String)> =
+            overrides(&update).unwrap().into_iter().map(|(k, v)| (k.to_owned(), v.to_string())).collect();
+        let applied = defaults().with_overrides(stored);
+        let view = applied.view();
+        assert_eq!(view.business_hours.unwrap().weekly.tue, [["09:00", "12:00"], ["13:00", "17:00"]]);
+        assert_eq!(applied.out_of_office(TicketId(3), None, Some("Tuesday 09:00")), "Back Tuesday 09:00");
+        let bad = SettingsUpdate { help_reply_template: Some("{ticket_id}".into()), ..Default::default() };
+        assert!(matches!(overrides(&bad), Err(SettingsError::Template { field: "help_reply_template", .. })));
+        let off: SettingsUpdate = serde_json::from_str(r#"{"business_hours": null}"#).unwrap();
+        assert_eq!(overrides(&off).unwrap(), vec![("business_hours", serde_json::Value::Null)]);
     }
 
     #[test]

@@ -105,6 +105,9 @@ impl From<SettingsError> for ApiError {
             }
             SettingsError::Template { field, error } => template_error(error).for_field(field),
             SettingsError::Store(e) => e.into(),
+            SettingsError::BusinessHours(e) => {
+                ApiError::unprocessable(e.code(), e.to_string()).for_field("business_hours")
+            }
         }
     }
 }

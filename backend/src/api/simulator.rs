@@ -77,7 +77,7 @@ pub async fn simulate_inbound_text(
         media_urls: Vec::new(),
     };
     let filed = match file_inbound_sms(&state, sms).await? {
-        IngestOutcome::Appended { ticket_id, message_id } => {
+        IngestOutcome::Appended { ticket_id, message_id, .. } => {
             SimulatedTextFiled { ticket_id, message_id, opened_ticket: false }
         }
         IngestOutcome::Opened { ticket_id, message_id, .. } => {

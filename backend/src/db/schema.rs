@@ -42,6 +42,7 @@ diesel::table! {
         last_message_at -> Nullable<Timestamp>,
         last_inbound_message_id -> Nullable<BigInt>,
         failed_delivery_at -> Nullable<Timestamp>,
+        out_of_office_at -> Nullable<Timestamp>,
     }
 }
 

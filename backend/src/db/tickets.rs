@@ -252,6 +252,23 @@ impl TicketStore for AnyConnection {
             AnyConnection::Sqlite(sqlite) => stale.load(sqlite),
         }
     }
+
+    fn claim_out_of_office(
+        &mut self,
+        ticket_id: TicketId,
+        at: NaiveDateTime,
+        since: Option<NaiveDateTime>,
+    ) -> QueryResult<bool> {
+        let ticket = tickets::table.find(ticket_id);
+        let not_yet = tickets::out_of_office_at.is_null();
+        let claimed = match since {
+            Some(since) => diesel::update(ticket.filter(not_yet.or(tickets::out_of_office_at.lt(since))))
+                .set(tickets::out_of_office_at.eq(at))
+                .execute(self)?,
+            None => diesel::update(ticket.filter(not_yet)).set(tickets::out_of_office_at.eq(at)).execute(self)?,
+        };
+        Ok(claimed == 1)
+    }
 }
 
 /// The one place an opt-out is written: the customer sent STOP to this number of ours (or the gateway told

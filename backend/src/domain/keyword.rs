@@ -1,8 +1,11 @@
-/// A carrier opt-out/opt-in keyword: the whole message is the keyword, in any case.
+/// A carrier keyword (CTIA, and the gateways' defaults): the whole message is the keyword, in any case.
+/// The lists are in the README ("Keywords") and the settings API's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptKeyword {
     OptOut,
     OptIn,
+    /// HELP or INFO: answered with the `help_reply_template` setting, never the confirmation.
+    Help,
 }
 
 impl OptKeyword {
@@ -15,6 +18,7 @@ impl OptKeyword {
         match word.to_ascii_uppercase().as_str() {
             "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE" | "OPTOUT" => Some(Self::OptOut),
             "START" | "UNSTOP" | "YES" => Some(Self::OptIn),
+            "HELP" | "INFO" => Some(Self::Help),
             _ => None,
         }
     }
@@ -32,7 +36,10 @@ mod tests {
         for start in ["START", "unstop", "Yes"] {
             assert_eq!(OptKeyword::detect(start), Some(OptKeyword::OptIn), "{start}");
         }
-        for other in ["Please stop texting me", "STOP!", "stopp", "", "help", "yes please"] {
+        for help in ["HELP", "help", " Info\n"] {
+            assert_eq!(OptKeyword::detect(help), Some(OptKeyword::Help), "{help}");
+        }
+        for other in ["Please stop texting me", "STOP!", "stopp", "", "help me", "yes please", "information"] {
             assert_eq!(OptKeyword::detect(other), None, "{other}");
         }
     }

@@ -2,6 +2,7 @@
 //! downstream checks it again.
 
 mod body;
+mod business_hours;
 mod email;
 mod ids;
 mod inbound;
@@ -14,6 +15,9 @@ mod status;
 mod template;
 
 pub use body::{MAX_BODY_CHARS, MessageBody, MessageBodyError};
+pub use business_hours::{
+    BusinessHours, BusinessHoursError, BusinessHoursInput, BusinessHoursView, DAY_NAMES, Opening, WeeklyView,
+};
 pub use email::{EmailAddress, EmailError};
 pub use ids::{MessageId, TicketId, UserId};
 pub use inbound::{MediaUrl, MediaUrlError, SmsText};
@@ -24,5 +28,6 @@ pub use search::SearchQuery;
 pub use segments::{Encoding, SegmentCount, count_segments};
 pub use status::{DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
 pub use template::{
-    CONFIRMATION_PLACEHOLDERS, ConfirmationTemplate, Placeholder, REPLY_PLACEHOLDERS, Template, TemplateError, Values,
+    AutoReplyTemplate, CONFIRMATION_PLACEHOLDERS, ConfirmationTemplate, HELP_PLACEHOLDERS, OUT_OF_OFFICE_PLACEHOLDERS,
+    Placeholder, REPLY_PLACEHOLDERS, Template, TemplateError, Values,
 };

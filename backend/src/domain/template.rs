@@ -23,10 +23,13 @@ pub enum Placeholder {
     BusinessName,
     /// The agent who inserts a canned reply.
     AgentName,
+    /// When business hours next begin ("Monday 09:00"), in the out-of-office reply only.
+    NextOpen,
 }
 
 impl Placeholder {
-    const ALL: [Placeholder; 4] = [Self::TicketId, Self::ContactName, Self::BusinessName, Self::AgentName];
+    const ALL: [Placeholder; 5] =
+        [Self::TicketId, Self::ContactName, Self::BusinessName, Self::AgentName, Self::NextOpen];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -34,6 +37,7 @@ impl Placeholder {
             Self::ContactName => "contact_name",
             Self::BusinessName => "business_name",
             Self::AgentName => "agent_name",
+            Self::NextOpen => "next_open",
         }
     }
 
@@ -44,12 +48,15 @@ impl Placeholder {
         match self {
             Self::TicketId => 19,
             Self::ContactName | Self::BusinessName | Self::AgentName => 100,
+            // "Wednesday 30 September 09:00" (BusinessHours::describe).
+            Self::NextOpen => 30,
         }
     }
 
-    /// Whether it may be empty, and so may name a fallback: only a contact may have no name.
+    /// Whether it may be empty, and so may name a fallback: a contact may have no name, and a schedule may
+    /// never open.
     fn takes_fallback(self) -> bool {
-        self == Self::ContactName
+        matches!(self, Self::ContactName | Self::NextOpen)
     }
 }
 
@@ -57,7 +64,13 @@ impl Placeholder {
 pub const CONFIRMATION_PLACEHOLDERS: &[Placeholder] =
     &[Placeholder::TicketId, Placeholder::ContactName, Placeholder::BusinessName];
 /// What a canned reply may mention.
-pub const REPLY_PLACEHOLDERS: &[Placeholder] = &Placeholder::ALL;
+pub const REPLY_PLACEHOLDERS: &[Placeholder] =
+    &[Placeholder::TicketId, Placeholder::ContactName, Placeholder::BusinessName, Placeholder::AgentName];
+/// What the answer to HELP may mention: it answers whoever asks, ticket or not.
+pub const HELP_PLACEHOLDERS: &[Placeholder] = &[Placeholder::ContactName, Placeholder::BusinessName];
+/// What the out-of-office reply may mention.
+pub const OUT_OF_OFFICE_PLACEHOLDERS: &[Placeholder] =
+    &[Placeholder::TicketId, Placeholder::ContactName, Placeholder::BusinessName, Placeholder::NextOpen];
 
 /// The longest piece of a refused template an error message quotes.
 const QUOTED_CHARS: usize = 30;
@@ -74,7 +87,7 @@ pub enum TemplateError {
     Unclosed { at: usize, quoted: String },
     #[error("the template must contain {{ticket_id}}")]
     MissingTicketId,
-    #[error("the rendered confirmation would be longer than {MAX_BODY_CHARS} characters")]
+    #[error("the filled-in text would be longer than {MAX_BODY_CHARS} characters")]
     TooLong,
     /// It would be texted to customers, and PostgreSQL cannot even store it.
     #[error("the template contains a NUL character (U+0000)")]
@@ -131,6 +144,8 @@ impl Values<'_> {
             Placeholder::ContactName => self.contact_name.map(str::to_owned),
             Placeholder::BusinessName => Some(self.business_name.to_owned()),
             Placeholder::AgentName => self.agent_name.map(str::to_owned),
+            // Filled in by Template::render_with only.
+            Placeholder::NextOpen => None,
         }
     }
 }
@@ -220,6 +235,11 @@ impl Template {
     }
 
     pub fn render(&self, values: &Values<'_>) -> String {
+        self.render_with(values, None)
+    }
+
+    /// [`Template::render`], with when business hours next begin for `{next_open}`.
+    pub fn render_with(&self, values: &Values<'_>, next_open: Option<&str>) -> String {
         let mut out = String::with_capacity(self.source.len());
         // Set when an empty value began a line: the punctuation after it goes too.
         let mut tidy_next = false;
@@ -232,7 +252,11 @@ impl Template {
                     out.push_str(text);
                 }
                 Part::Value { placeholder, fallback } => {
-                    let value = values.get(*placeholder).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+                    let value = match placeholder {
+                        Placeholder::NextOpen => next_open.map(str::to_owned),
+                        other => values.get(*other),
+                    };
+                    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
                     match value.or_else(|| fallback.clone()) {
                         Some(value) => out.push_str(&value),
                         None if out.ends_with(' ') => {
@@ -314,6 +338,41 @@ impl ConfirmationTemplate {
 
     pub fn render(&self, ticket_id: TicketId, contact_name: Option<&str>, business_name: &str) -> String {
         self.0.render(&Values { ticket_id, contact_name, business_name, agent_name: None })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+/// An automatic reply other than the confirmation (the answer to HELP, the out-of-office reply): the
+/// placeholders it may use, and fitting in [`MAX_BODY_CHARS`] with every value as long as it may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoReplyTemplate(Template);
+
+impl AutoReplyTemplate {
+    pub fn parse(raw: &str, allowed: &'static [Placeholder]) -> Result<Self, TemplateError> {
+        Self::checked(Template::parse(raw, allowed)?)
+    }
+
+    /// One stored earlier: see [`Template::parse_stored`].
+    pub fn parse_stored(raw: &str, allowed: &'static [Placeholder]) -> Result<Self, TemplateError> {
+        Self::checked(Template::parse_stored(raw, allowed)?)
+    }
+
+    fn checked(template: Template) -> Result<Self, TemplateError> {
+        if template.longest_render() > MAX_BODY_CHARS {
+            return Err(TemplateError::TooLong);
+        }
+        Ok(Self(template))
+    }
+
+    pub fn mentions_contact_name(&self) -> bool {
+        self.0.mentions(Placeholder::ContactName)
+    }
+
+    pub fn render(&self, values: &Values<'_>, next_open: Option<&str>) -> String {
+        self.0.render_with(values, next_open)
     }
 
     pub fn as_str(&self) -> &str {
@@ -428,6 +487,25 @@ mod tests {
         // A fallback longer than any name counts instead.
         let long_fallback = format!("{text}{{ticket_id}}{{contact_name|{}}}{{business_name}}", "y".repeat(101));
         assert_eq!(ConfirmationTemplate::parse(&long_fallback), Err(TemplateError::TooLong));
+    }
+
+    #[test]
+    fn next_open_is_only_for_the_out_of_office_reply_and_may_fall_back() {
+        let ooo = AutoReplyTemplate::parse("Closed; back {next_open|soon}. #{ticket_id}", OUT_OF_OFFICE_PLACEHOLDERS)
+            .unwrap();
+        assert_eq!(ooo.render(&values(None), Some("Monday 09:00")), "Closed; back Monday 09:00. #42");
+        assert_eq!(ooo.render(&values(None), None), "Closed; back soon. #42");
+        assert!(matches!(
+            AutoReplyTemplate::parse("{next_open}", HELP_PLACEHOLDERS),
+            Err(TemplateError::NotAllowed { .. })
+        ));
+        assert!(matches!(Template::parse("{next_open}", REPLY_PLACEHOLDERS), Err(TemplateError::NotAllowed { .. })));
+        assert!(matches!(
+            AutoReplyTemplate::parse("{ticket_id}", HELP_PLACEHOLDERS),
+            Err(TemplateError::NotAllowed { .. })
+        ));
+        let help = AutoReplyTemplate::parse("{business_name}: reply STOP to opt out.", HELP_PLACEHOLDERS).unwrap();
+        assert_eq!(help.render(&values(None), None), "Acme: reply STOP to opt out.");
     }
 
     #[test]

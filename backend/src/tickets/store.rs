@@ -228,6 +228,16 @@ pub trait TicketStore {
     /// Up to `limit` unclosed tickets without activity since `before`, locked (ones another transaction
     /// holds are skipped: it is changing them anyway).
     fn inactive_tickets(&mut self, before: NaiveDateTime, limit: i64) -> QueryResult<Vec<TicketId>>;
+
+    /// Records that the ticket is answered out of office at `at`, unless it already was at or after `since`
+    /// (the start of the current closed period; `None`: at any time). Whether it recorded it: the rule of one
+    /// out-of-office reply per ticket per closed period, decided by one conditional update.
+    fn claim_out_of_office(
+        &mut self,
+        ticket_id: TicketId,
+        at: NaiveDateTime,
+        since: Option<NaiveDateTime>,
+    ) -> QueryResult<bool>;
 }
 
 /// [`TicketStore::append_text`] as the store's single steps.

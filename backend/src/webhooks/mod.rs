@@ -100,7 +100,7 @@ pub(crate) async fn file_inbound_sms(state: &AppState, sms: InboundSms) -> Resul
     let settings = state.settings.get();
     let our_number = sms.to.clone();
     let known_number = state.texted_numbers.contains(&our_number);
-    let outcome = match (known_number, text_to_append(&sms)) {
+    let outcome = match (known_number, text_to_append(&sms, &settings)) {
         // Most texts join their ticket; on PostgreSQL, together with the texts arriving alongside them.
         (true, Some(text)) => {
             state.db.append_text_or(text, appended_outcome, move |conn| ingest_inbound_sms(conn, &sms, &settings)).await

@@ -15,6 +15,7 @@ mod dashboard;
 mod delivery;
 mod hardening;
 mod inbound_twilio;
+mod keywords_hours;
 mod messagebird;
 mod metrics;
 mod operations;
@@ -73,6 +74,14 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         opt_out::replies_to_an_opted_out_number_are_refused_until_start,
         opt_out::a_queued_confirmation_is_not_sent_after_stop,
         opt_out::twilio_refusal_21610_marks_the_number_opted_out,
+        keywords_hours::help_as_a_first_text_opens_a_ticket_answered_with_the_help_reply_not_the_confirmation,
+        keywords_hours::help_on_an_unclosed_ticket_is_filed_there_and_answered_by_name,
+        keywords_hours::help_from_a_number_that_opted_out_is_filed_but_not_answered,
+        keywords_hours::stop_as_a_first_text_is_kept_in_a_closed_ticket_with_the_opt_out_on_its_timeline,
+        keywords_hours::start_after_a_first_stop_opts_back_in_as_before,
+        keywords_hours::a_new_ticket_outside_business_hours_gets_the_out_of_office_reply_with_the_next_opening,
+        keywords_hours::an_existing_ticket_gets_one_out_of_office_reply_per_closed_period,
+        keywords_hours::settings_refuse_bad_hours_and_templates_naming_the_field,
         timeline::every_change_an_agent_makes_is_on_the_timeline_with_who_and_when,
         timeline::a_closed_ticket_reopens_unless_the_customer_has_a_newer_one,
         timeline::auto_close_keywords_and_failed_deliveries_are_on_the_timeline,

@@ -16,6 +16,7 @@ pub async fn stop_opts_out_is_recorded_and_gets_no_reply(backend: Backend) {
     assert_eq!(answer.status, 200);
     let ticket = only_ticket_of(&app, CUSTOMER).await;
     assert_eq!(ticket["opted_out"], true);
+    assert_eq!(ticket["status"], "closed", "a first STOP waits in no queue");
     let thread = app.thread(ticket["id"].as_i64().unwrap()).await;
     assert_eq!(thread.len(), 1, "STOP is in the thread and nothing answers it: {thread:?}");
     assert_eq!(thread[0]["body"], "STOP");

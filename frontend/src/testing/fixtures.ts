@@ -118,6 +118,9 @@ export function settings(overrides: Partial<Schemas["AppSettings"]> = {}): Schem
     twilio_verify_signatures: true,
     messagebird_verify_signatures: true,
     sms_simulator_enabled: false,
+    help_reply_template: "{business_name}: we answer texts here. Reply STOP to opt out.",
+    business_hours: null,
+    out_of_office_template: "We are closed until {next_open}. Ticket {ticket_id}.",
     ...overrides,
   };
 }

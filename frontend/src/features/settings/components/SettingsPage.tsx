@@ -3,6 +3,7 @@ import { CheckboxField, TextAreaField, TextField } from "../../../components/Fie
 import { ErrorState, InlineError, Loading } from "../../../components/States";
 import { errorMessage, fieldError } from "../../../lib/api-client";
 import { useSaveSettings, useSettings, type AppSettings } from "../api/settings";
+import { BusinessHoursEditor, draftFrom, hoursFromDraft } from "./BusinessHoursEditor";
 
 function SettingsForm({ settings }: { settings: AppSettings }) {
   const save = useSaveSettings();
@@ -15,8 +16,15 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
   const [twilio, setTwilio] = useState(settings.twilio_verify_signatures);
   const [messagebird, setMessagebird] = useState(settings.messagebird_verify_signatures);
   const [simulator, setSimulator] = useState(settings.sms_simulator_enabled);
+  const [helpReply, setHelpReply] = useState(settings.help_reply_template);
+  const [outOfOffice, setOutOfOffice] = useState(settings.out_of_office_template);
+  const [hours, setHours] = useState(() => draftFrom(settings.business_hours));
   const [saved, setSaved] = useState(false);
   const templateError = fieldError(save.error, "confirmation_template");
+  const helpReplyError = fieldError(save.error, "help_reply_template");
+  const outOfOfficeError = fieldError(save.error, "out_of_office_template");
+  const hoursError = fieldError(save.error, "business_hours");
+  const shownNextToAField = [templateError, helpReplyError, outOfOfficeError, hoursError].some((e) => e !== undefined);
 
   return (
     <form
@@ -40,12 +48,17 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
             twilio_verify_signatures: twilio,
             messagebird_verify_signatures: messagebird,
             sms_simulator_enabled: simulator,
+            help_reply_template: helpReply,
+            out_of_office_template: outOfOffice,
+            business_hours: hoursFromDraft(hours),
           },
           {
             onSuccess: (saved) => {
               // As the server stored them: E.164, each once.
               setSender(saved.default_sender_number ?? "");
               setSenderNumbers(saved.sender_numbers.join("\n"));
+              // Sorted and tidied as stored.
+              setHours(draftFrom(saved.business_hours));
               setSaved(true);
             },
           },
@@ -66,6 +79,30 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
           onChange={(event) => { setTemplate(event.target.value); }}
         />
       </fieldset>
+      <fieldset>
+        <legend>Automatic replies</legend>
+        <TextAreaField
+          label="Help reply"
+          required
+          rows={2}
+          value={helpReply}
+          spellCheck={false}
+          hint="The answer to HELP or INFO (instead of the confirmation). Carriers expect the business name and how to opt out. May contain {business_name} and {contact_name}."
+          error={helpReplyError}
+          onChange={(event) => { setHelpReply(event.target.value); }}
+        />
+        <TextAreaField
+          label="Out-of-office reply"
+          required
+          rows={3}
+          value={outOfOffice}
+          spellCheck={false}
+          hint="Sent outside business hours instead of the confirmation, and at most once per closed period to a ticket texted again. May contain {next_open} (e.g. “Monday 09:00”; {next_open|soon} if it never opens), {ticket_id}, {business_name} and {contact_name}."
+          error={outOfOfficeError}
+          onChange={(event) => { setOutOfOffice(event.target.value); }}
+        />
+      </fieldset>
+      <BusinessHoursEditor draft={hours} onChange={setHours} error={hoursError} />
       <fieldset>
         <legend>Our numbers</legend>
         <TextField
@@ -125,7 +162,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
           onChange={(event) => { setSimulator(event.target.checked); }}
         />
       </fieldset>
-      {save.isError && templateError === undefined ? <InlineError>{errorMessage(save.error)}</InlineError> : null}
+      {save.isError && !shownNextToAField ? <InlineError>{errorMessage(save.error)}</InlineError> : null}
       <p role="status" className="success">
         {saved ? "Settings saved." : ""}
       </p>

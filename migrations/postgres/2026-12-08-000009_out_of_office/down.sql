@@ -1,0 +1,1 @@
+ALTER TABLE tickets DROP COLUMN out_of_office_at;
