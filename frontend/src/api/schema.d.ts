@@ -634,6 +634,7 @@ export interface components {
              * @description Tickets without activity for this many hours are closed; `null` never closes them.
              */
             auto_close_after_hours?: number | null;
+            business_hours?: components["schemas"]["BusinessHoursView"] | null;
             /** @description Shown to customers through `{business_name}` in the confirmation. */
             business_name: string;
             /**
@@ -648,8 +649,20 @@ export interface components {
              * @example +14155550100
              */
             default_sender_number?: string | null;
+            /**
+             * @description The answer to HELP or INFO (instead of the confirmation, also for a first text). May contain
+             *     `{business_name}` and `{contact_name}` (`{contact_name|there}`).
+             */
+            help_reply_template: string;
             /** @description Whether `MessageBird-Signature-JWT` is checked on MessageBird's webhooks. */
             messagebird_verify_signatures: boolean;
+            /**
+             * @description The reply outside business hours: to a new ticket instead of the confirmation, and at most once per
+             *     closed period to a ticket the customer texts again. May contain `{next_open}` ("Monday 09:00", in the
+             *     team's time zone; `{next_open|soon}` when it never opens), `{ticket_id}`, `{business_name}` and
+             *     `{contact_name}`.
+             */
+            out_of_office_template: string;
             /**
              * @description More numbers of ours agents may send from, besides the configured ones (`TWILIO_PHONE_NUMBER`,
              *     `MESSAGEBIRD_ORIGINATOR`), the default sender and the numbers customers have texted us on.
@@ -662,6 +675,58 @@ export interface components {
             sms_simulator_enabled: boolean;
             /** @description Whether `X-Twilio-Signature` is checked on Twilio's webhooks. */
             twilio_verify_signatures: boolean;
+        };
+        /** @description Business hours as an admin writes them (`PUT /api/settings`): parsed by [`BusinessHours::parse`]. */
+        BusinessHoursInput: {
+            /**
+             * @description Dates (`YYYY-MM-DD`, in the team's time zone) closed all day.
+             * @example [
+             *       "2026-12-25"
+             *     ]
+             */
+            holidays?: string[];
+            /**
+             * @description A tz database name, e.g. `Europe/Amsterdam`.
+             * @example Europe/Amsterdam
+             */
+            timezone: string;
+            /**
+             * @description Per day (`mon` … `sun`), the open ranges as `["HH:MM", "HH:MM"]`, start before end, not overlapping; an
+             *     end may be `24:00`. A day left out is closed.
+             * @example {
+             *       "mon": [
+             *         [
+             *           "09:00",
+             *           "12:30"
+             *         ],
+             *         [
+             *           "13:30",
+             *           "17:00"
+             *         ]
+             *       ],
+             *       "sat": [
+             *         [
+             *           "10:00",
+             *           "14:00"
+             *         ]
+             *       ]
+             *     }
+             */
+            weekly?: {
+                [key: string]: string[][];
+            };
+        };
+        /** @description Business hours as the API shows them: every day, Monday first, times as `HH:MM`. */
+        BusinessHoursView: {
+            /**
+             * @example [
+             *       "2026-12-25"
+             *     ]
+             */
+            holidays: string[];
+            /** @example Europe/Amsterdam */
+            timezone: string;
+            weekly: components["schemas"]["WeeklyView"];
         };
         CannedReply: {
             /**
@@ -1081,6 +1146,7 @@ export interface components {
         SettingsUpdate: {
             /** Format: int32 */
             auto_close_after_hours?: number | null;
+            business_hours?: components["schemas"]["BusinessHoursInput"] | null;
             business_name?: string | null;
             /**
              * @description Must contain `{ticket_id}`; may contain `{contact_name}`, `{contact_name|fallback}` and
@@ -1090,7 +1156,18 @@ export interface components {
              */
             confirmation_template?: string | null;
             default_sender_number?: string | null;
+            /**
+             * @description May contain `{business_name}` and `{contact_name}`; refused like `confirmation_template` (422
+             *     `unknown_placeholder`, `placeholder_not_allowed`, `unclosed_brace`, `invalid_template`), with `field`
+             *     set to `help_reply_template`.
+             */
+            help_reply_template?: string | null;
             messagebird_verify_signatures?: boolean | null;
+            /**
+             * @description May contain `{next_open}` (`{next_open|fallback}`), `{ticket_id}`, `{business_name}` and
+             *     `{contact_name}`; refused like `help_reply_template`, with `field` set to `out_of_office_template`.
+             */
+            out_of_office_template?: string | null;
             /** @description Replaces the whole list; `[]` empties it. */
             sender_numbers?: string[] | null;
             sms_simulator_enabled?: boolean | null;
@@ -1268,6 +1345,24 @@ export interface components {
         };
         /** Format: int64 */
         UserId: number;
+        /** @description The open ranges of each day; `[]` is closed. */
+        WeeklyView: {
+            fri: string[][];
+            /**
+             * @example [
+             *       [
+             *         "09:00",
+             *         "17:00"
+             *       ]
+             *     ]
+             */
+            mon: string[][];
+            sat: string[][];
+            sun: string[][];
+            thu: string[][];
+            tue: string[][];
+            wed: string[][];
+        };
     };
     responses: never;
     parameters: never;

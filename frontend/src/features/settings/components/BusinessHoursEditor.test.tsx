@@ -100,7 +100,7 @@ describe("settings: business hours and automatic replies", () => {
 
   it("splits what was typed and leaves checking it to the server", () => {
     const draft = { ...draftFrom(AMSTERDAM), days: { ...draftFrom(AMSTERDAM).days, wed: " 9am ; 10:00 — 11:00 " } };
-    expect(hoursFromDraft(draft)?.weekly.wed).toEqual([["9am"], ["10:00", "11:00"]]);
+    expect(hoursFromDraft(draft)?.weekly?.wed).toEqual([["9am"], ["10:00", "11:00"]]);
     expect(hoursFromDraft({ ...draft, enabled: false })).toBeNull();
   });
 });

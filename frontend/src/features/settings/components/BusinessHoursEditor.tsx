@@ -71,9 +71,8 @@ export function hoursFromDraft(draft: HoursDraft): BusinessHoursInput | null {
 }
 
 function zones(current: string): string[] {
-  const intl = Intl as typeof Intl & { supportedValuesOf?: (key: "timeZone") => string[] };
-  const all = intl.supportedValuesOf?.("timeZone") ?? [];
-  return [...new Set(["UTC", current, ...all])].sort((a, b) => a.localeCompare(b));
+  // The browser's tz database; UTC and the stored zone are listed even where it leaves them out.
+  return [...new Set(["UTC", current, ...Intl.supportedValuesOf("timeZone")])].sort((a, b) => a.localeCompare(b));
 }
 
 /** Business hours: on or off (always open), the team's time zone, each day's ranges and the holidays. */
