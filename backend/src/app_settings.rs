@@ -105,7 +105,8 @@ impl RuntimeSettings {
 
     /// The answer to HELP, to a contact with this name (if any).
     pub fn help_reply(&self, contact_name: Option<&str>) -> String {
-        let values = Values { ticket_id: TicketId(0), contact_name, business_name: &self.business_name, agent_name: None };
+        let values =
+            Values { ticket_id: TicketId(0), contact_name, business_name: &self.business_name, agent_name: None };
         self.help_reply_template.render(&values, None)
     }
 

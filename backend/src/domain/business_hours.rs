@@ -150,11 +150,8 @@ pub struct BusinessHours {
 
 impl BusinessHours {
     pub fn parse(input: &BusinessHoursInput) -> Result<Self, BusinessHoursError> {
-        let timezone: Tz = input
-            .timezone
-            .trim()
-            .parse()
-            .map_err(|_| BusinessHoursError::UnknownTimezone(input.timezone.clone()))?;
+        let timezone: Tz =
+            input.timezone.trim().parse().map_err(|_| BusinessHoursError::UnknownTimezone(input.timezone.clone()))?;
         let mut weekly: [Vec<Range>; 7] = Default::default();
         for (day, ranges) in &input.weekly {
             let index = DAY_NAMES
@@ -171,7 +168,8 @@ impl BusinessHours {
                     return Err(BusinessHoursError::BadRange { day: name, range: format!("{range:?}") });
                 };
                 let time = |raw: &String| {
-                    parse_clock(raw.trim()).ok_or_else(|| BusinessHoursError::BadTime { day: name.clone(), raw: raw.clone() })
+                    parse_clock(raw.trim())
+                        .ok_or_else(|| BusinessHoursError::BadTime { day: name.clone(), raw: raw.clone() })
                 };
                 let range = Range { start: time(start)?, end: time(end)? };
                 if range.start >= range.end {
@@ -197,7 +195,8 @@ impl BusinessHours {
             .holidays
             .iter()
             .map(|raw| {
-                NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| BusinessHoursError::BadHoliday(raw.clone()))
+                NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+                    .map_err(|_| BusinessHoursError::BadHoliday(raw.clone()))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { timezone, weekly, holidays })

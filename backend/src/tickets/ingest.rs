@@ -185,9 +185,8 @@ fn automatic_reply(
         Due::Confirmation => settings.confirmation(ticket_id, contact_name),
         Due::Help => settings.help_reply(contact_name),
         Due::OutOfOffice { until, .. } => {
-            let next_open = until
-                .zip(settings.business_hours.as_ref())
-                .map(|(until, hours)| hours.describe(until, at.and_utc()));
+            let next_open =
+                until.zip(settings.business_hours.as_ref()).map(|(until, hours)| hours.describe(until, at.and_utc()));
             settings.out_of_office(ticket_id, contact_name, next_open.as_deref())
         }
     }))
@@ -248,8 +247,7 @@ pub fn ingest_inbound_sms(
         // Nobody need answer a first STOP (and nobody may), so it does not wait in the queue; the customer's
         // panel lists it with their earlier tickets.
         let at = now();
-        let close =
-            TicketEdit { status: Some(TicketStatus::Closed), closed_at: Some(Some(at)), assignee: None, at };
+        let close = TicketEdit { status: Some(TicketStatus::Closed), closed_at: Some(Some(at)), assignee: None, at };
         store.edit_ticket(ticket_id, &close)?;
     }
     record_keyword(store, keyword, ticket_id, pair)?;

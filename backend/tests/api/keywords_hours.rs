@@ -43,9 +43,7 @@ async fn sent_exactly(app: &TestClient, expected: &[&str]) {
     assert_eq!(sent, expected);
 }
 
-pub async fn help_as_a_first_text_opens_a_ticket_answered_with_the_help_reply_not_the_confirmation(
-    backend: Backend,
-) {
+pub async fn help_as_a_first_text_opens_a_ticket_answered_with_the_help_reply_not_the_confirmation(backend: Backend) {
     let app = acme(backend).await;
 
     assert_eq!(app.text(CUSTOMER, " help ").await.status, 200);
@@ -110,7 +108,10 @@ pub async fn stop_as_a_first_text_is_kept_in_a_closed_ticket_with_the_opt_out_on
     assert_eq!(bodies(&app.thread(id).await), [("inbound", "Stop")], "the text is kept, and nothing answers it");
     let timeline = events(&app, id).await;
     assert_eq!(timeline.len(), 1, "{timeline:?}");
-    assert_eq!((timeline[0]["kind"].as_str(), timeline[0]["channel_number"].as_str()), (Some("opted_out"), Some(OUR_NUMBER)));
+    assert_eq!(
+        (timeline[0]["kind"].as_str(), timeline[0]["channel_number"].as_str()),
+        (Some("opted_out"), Some(OUR_NUMBER))
+    );
     // The customer panel lists it with their tickets, and shows the opt-out.
     let contact = app.get(&format!("/api/contacts/{}", ticket["contact"]["id"])).await;
     assert_eq!(contact.body["opted_out"], true, "{}", contact.text);
@@ -156,9 +157,7 @@ fn closed_until_in_three_days() -> (Value, String) {
 
 const OUT_OF_OFFICE: &str = "{business_name} is closed until {next_open}. Your ticket is {ticket_id}.";
 
-pub async fn a_new_ticket_outside_business_hours_gets_the_out_of_office_reply_with_the_next_opening(
-    backend: Backend,
-) {
+pub async fn a_new_ticket_outside_business_hours_gets_the_out_of_office_reply_with_the_next_opening(backend: Backend) {
     let app = acme(backend).await;
     let (hours, next_open) = closed_until_in_three_days();
     let saved =
@@ -222,8 +221,9 @@ pub async fn an_existing_ticket_gets_one_out_of_office_reply_per_closed_period(b
     // Open around the clock: nothing more.
     let always: serde_json::Map<String, Value> =
         DAY_NAMES.iter().map(|d| ((*d).to_owned(), json!([["00:00", "24:00"]]))).collect();
-    let saved =
-        app.put_json("/api/settings", json!({"business_hours": {"timezone": "Europe/Amsterdam", "weekly": always}})).await;
+    let saved = app
+        .put_json("/api/settings", json!({"business_hours": {"timezone": "Europe/Amsterdam", "weekly": always}}))
+        .await;
     assert_eq!(saved.status, 200, "{}", saved.text);
     app.text(CUSTOMER, "Good morning").await;
     let thread = app.thread(id).await;
