@@ -53,8 +53,12 @@ pub struct AppSettings {
     pub messagebird_verify_signatures: bool,
     /// Whether admins may send fake inbound texts from the dashboard's simulator.
     pub sms_simulator_enabled: bool,
-    /// The answer to HELP or INFO (instead of the confirmation, also for a first text). May contain
-    /// `{business_name}` and `{contact_name}` (`{contact_name|there}`).
+    /// The answer to HELP or INFO (instead of the confirmation, also for a first text; never to a number that
+    /// opted out). May contain `{business_name}` and `{contact_name}` (`{contact_name|there}`).
+    ///
+    /// Keywords are a whole text in any case. Help: `HELP`, `INFO`. Opt-out (never answered; a first one is
+    /// kept in a ticket opened already closed): `STOP`, `STOPALL`, `UNSUBSCRIBE`, `CANCEL`, `END`, `QUIT`,
+    /// `REVOKE`, `OPTOUT`. Opt-in: `START`, `UNSTOP`, `YES`.
     pub help_reply_template: String,
     /// When the team answers texts; `null` (the default) is always open. Outside them a new ticket is answered
     /// with `out_of_office_template` instead of the confirmation.

@@ -733,6 +733,26 @@ mod contract {
     }
 
     #[tokio::test]
+    async fn an_out_of_office_reply_is_claimed_once_per_closed_period() {
+        on_each_backend(|store, backend| {
+            let ticket = store.open_ticket(ANA)?.unwrap();
+            let night = now();
+            assert!(store.claim_out_of_office(ticket, night, Some(night - Duration::hours(3)))?, "{backend}: first");
+            let later = night + Duration::minutes(5);
+            assert!(
+                !store.claim_out_of_office(ticket, later, Some(night - Duration::hours(3)))?,
+                "{backend}: same period"
+            );
+            assert!(!store.claim_out_of_office(ticket, later, None)?, "{backend}: never open: once ever");
+            let next_night = night + Duration::hours(24);
+            let next_period = night + Duration::hours(20);
+            assert!(store.claim_out_of_office(ticket, next_night, Some(next_period))?, "{backend}: a new period");
+            Ok(())
+        })
+        .await;
+    }
+
+    #[tokio::test]
     async fn inactive_tickets_are_the_unclosed_ones_quiet_since_the_cutoff() {
         on_each_backend(|store, backend| {
             let quiet = store.open_ticket(ANA)?.unwrap();

@@ -650,8 +650,12 @@ export interface components {
              */
             default_sender_number?: string | null;
             /**
-             * @description The answer to HELP or INFO (instead of the confirmation, also for a first text). May contain
-             *     `{business_name}` and `{contact_name}` (`{contact_name|there}`).
+             * @description The answer to HELP or INFO (instead of the confirmation, also for a first text; never to a number that
+             *     opted out). May contain `{business_name}` and `{contact_name}` (`{contact_name|there}`).
+             *
+             *     Keywords are a whole text in any case. Help: `HELP`, `INFO`. Opt-out (never answered; a first one is
+             *     kept in a ticket opened already closed): `STOP`, `STOPALL`, `UNSUBSCRIBE`, `CANCEL`, `END`, `QUIT`,
+             *     `REVOKE`, `OPTOUT`. Opt-in: `START`, `UNSTOP`, `YES`.
              */
             help_reply_template: string;
             /** @description Whether `MessageBird-Signature-JWT` is checked on MessageBird's webhooks. */
