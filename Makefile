@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run build frontend-build test lint deny audit rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard bench-signin bench-replicas bench-copy
+.PHONY: help run build frontend-build test lint deny audit rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard bench-signin bench-replicas bench-copy bench-export
 
 # The cargo-deny that deny.toml was written and tested against; `make deny` and `make audit` install it when
 # cargo-deny is missing.
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-dashboard  the queue's first render in Chromium with 10,000 tickets (target < 1 s)"
 	@echo "make bench-signin  RSS and latency of 160 failed sign-ins in bursts of 40 (target <= 150 MB above idle)"
 	@echo "make bench-copy  time of smsdesk copy with 100k tickets / 1M messages, SQLite -> PostgreSQL -> SQLite"
+	@echo "make bench-export  CSV export of 1M tickets / 1M messages: rows/s and the server's peak RSS at 100k and 1M rows"
 	@echo "make bench-replicas  PostgreSQL ingest against pgbench, one replica against three, a frozen replica; SQLite (wrk)"
 	@echo "make api-types  regenerate the OpenAPI document and the frontend's TypeScript types"
 	@echo "make e2e   end-to-end tests in Chromium against the real server (skipped without /usr/bin/chromium)"
@@ -158,6 +159,13 @@ bench-signin:
 ## direction. Not part of `make test`.
 bench-copy:
 	$(CARGO) bench --locked -p smsdesk --bench copy
+
+## The CSV exports (issue 17) of a desk of 1,000,000 tickets and 1,000,000 messages seeded with SQL: downloads
+## tickets.csv and messages.csv from the release server and prints rows/s and the server's peak RSS up to 100,000
+## rows and up to 1,000,000 (constant memory: about the same). PostgreSQL too with BENCH_DATABASE_URL or
+## TEST_DATABASE_URL. Not part of `make test`.
+bench-export:
+	$(CARGO) bench --locked -p smsdesk --bench export
 
 ## PostgreSQL ingest from outside (wrk, distinct signed texts) against pgbench running the same transaction, one
 ## replica against three (through nginx and directly), a replica frozen under load, and SQLite for comparison.

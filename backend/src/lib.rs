@@ -11,6 +11,7 @@ pub mod db;
 pub mod delivery;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod frontend;
 pub mod gateways;
 pub mod json;

@@ -182,3 +182,23 @@ impl From<PasswordWorkError> for ApiError {
         }
     }
 }
+
+impl From<crate::export::RangeError> for ApiError {
+    fn from(e: crate::export::RangeError) -> Self {
+        use crate::export::RangeError;
+        match e {
+            RangeError::InvalidFrom => ApiError::unprocessable("invalid_date", e.to_string()).for_field("from"),
+            RangeError::InvalidTo => ApiError::unprocessable("invalid_date", e.to_string()).for_field("to"),
+            RangeError::Reversed => ApiError::unprocessable("invalid_date_range", e.to_string()).for_field("from"),
+        }
+    }
+}
+
+impl From<crate::export::ExportError> for ApiError {
+    fn from(e: crate::export::ExportError) -> Self {
+        match e {
+            crate::export::ExportError::Store(e) => e.into(),
+            e @ crate::export::ExportError::Csv(_) => ApiError::internal(e),
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod composer;
 mod contacts;
 mod errors;
 pub mod etag;
+mod export;
 pub mod health;
 mod me;
 mod numbers;
@@ -227,6 +228,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(people::delete_token)
                 .service(people::get_settings)
                 .service(people::put_settings)
-                .service(simulator::simulate_inbound_text),
+                .service(simulator::simulate_inbound_text)
+                .service(export::export_tickets)
+                .service(export::export_messages),
         );
 }

@@ -21,6 +21,8 @@ use crate::tickets::{
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
 
+/// The queue's filters. `GET /api/tickets` and the CSV exports (`api/export.rs`) both read them with
+/// [`ListQuery::parse`], so a filter added here filters the exports too. Paging is [`PageQuery`]'s.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
@@ -35,6 +37,14 @@ pub struct ListQuery {
     /// Only tickets changed since this time (RFC 3339), e.g. the newest `updated_at` already seen.
     #[param(format = DateTime)]
     updated_since: Option<String>,
+}
+
+/// A page of the queue: read from the same query string as [`ListQuery`] (a second extractor rather than a
+/// `#[serde(flatten)]` field: serde_urlencoded hands a flattened struct only strings, so `limit` would no
+/// longer parse as a number).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
@@ -65,7 +75,8 @@ fn parse_statuses(raw: &str) -> Result<Option<Vec<TicketStatus>>, ApiError> {
 }
 
 impl ListQuery {
-    fn parse(self, viewer: UserId) -> Result<TicketFilter, ApiError> {
+    /// The filter for `viewer` (`assignee=me` is them), on the first page of [`DEFAULT_PAGE`] tickets.
+    pub(super) fn parse(self, viewer: UserId) -> Result<TicketFilter, ApiError> {
         let statuses = self.status.as_deref().map(parse_statuses).transpose()?.flatten();
         let assignee = match self.assignee.as_deref() {
             None => None,
@@ -85,18 +96,26 @@ impl ListQuery {
                 })
             })
             .transpose()?;
-        let after = self
+        let (after, limit) = (None, DEFAULT_PAGE);
+        Ok(TicketFilter { viewer, statuses, assignee, customer_number, search, updated_since, after, limit })
+    }
+}
+
+impl PageQuery {
+    /// `filter` at the page this query asks for.
+    fn apply(self, mut filter: TicketFilter) -> Result<TicketFilter, ApiError> {
+        filter.after = self
             .cursor
             .map(|raw| {
                 TicketCursor::decode(&raw)
                     .ok_or_else(|| ApiError::bad_request("invalid_cursor", "The cursor is not one this API returned."))
             })
             .transpose()?;
-        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
+        filter.limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&filter.limit) {
             return Err(ApiError::unprocessable("invalid_limit", format!("limit must be from 1 to {MAX_PAGE}.")));
         }
-        Ok(TicketFilter { viewer, statuses, assignee, customer_number, search, updated_since, after, limit })
+        Ok(filter)
     }
 }
 
@@ -104,7 +123,7 @@ impl ListQuery {
 /// only what changed).
 #[utoipa::path(
     tag = "tickets",
-    params(ListQuery, ("If-None-Match" = Option<String>, Header, description = "The ETag of the last answer", nullable = false)),
+    params(ListQuery, PageQuery, ("If-None-Match" = Option<String>, Header, description = "The ETag of the last answer", nullable = false)),
     responses(
         (status = 200, body = TicketList, headers(("ETag" = String))),
         (status = 304, description = "Nothing changed since the ETag sent"),
@@ -119,10 +138,11 @@ pub async fn list_tickets(
     auth: Authenticated,
     req: HttpRequest,
     query: web::Query<ListQuery>,
+    page: web::Query<PageQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
-    let filter = query.into_inner().parse(viewer)?;
+    let filter = page.into_inner().apply(query.into_inner().parse(viewer)?)?;
     let revalidation = Revalidation::new(&req, viewer.0);
     let fresh = state
         .db

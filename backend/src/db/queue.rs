@@ -18,7 +18,7 @@ use crate::tickets::{ContactRef, LastMessage, Message, OutboxEntry, Ticket};
 /// One row of [`tickets_seen_by`], before it becomes a [`Ticket`].
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tickets)]
-struct TicketRow {
+pub(super) struct TicketRow {
     id: TicketId,
     customer_number: String,
     channel_number: String,
@@ -84,7 +84,7 @@ impl From<TicketRow> for Ticket {
 }
 
 /// Tickets joined with what one agent needs to see them: the contact's name and their read marker.
-#[diesel::dsl::auto_type(no_type_alias)]
+#[diesel::dsl::auto_type]
 fn tickets_seen_by(viewer: UserId) -> _ {
     let own_reads: diesel::dsl::And<
         diesel::dsl::Eq<ticket_reads::ticket_id, tickets::id>,
@@ -201,18 +201,18 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
     Ok(TicketPage { tickets, next })
 }
 
-/// Up to `limit + 1` tickets in the newest-activity-first order that match the filter (and `status`), all
-/// newer than `floor` if given.
-fn page_of(
-    conn: &mut AnyConnection,
-    filter: &TicketFilter,
-    status: Option<TicketStatus>,
-    floor: Option<(NaiveDateTime, TicketId)>,
-) -> QueryResult<Vec<TicketRow>> {
+/// The viewer's tickets as [`TicketRow`]s, boxed so that filters and an order can be added at run time.
+pub(super) type TicketQuery<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Select<tickets_seen_by, diesel::dsl::AsSelect<TicketRow, MultiBackend>>,
+    MultiBackend,
+>;
+
+/// The tickets that match the filter's criteria, in no order and without its status (which [`list_tickets`]
+/// reads one status at a time) or page. The queue and the CSV exports (`db/export.rs`) both start here, so a
+/// filter added here filters both.
+pub(super) fn matching_tickets(filter: &TicketFilter) -> TicketQuery<'_> {
     let mut query = tickets_seen_by(filter.viewer).select(TicketRow::as_select()).into_boxed::<MultiBackend>();
-    if let Some(status) = status {
-        query = query.filter(tickets::status.eq(status));
-    }
     match filter.assignee {
         None => {}
         Some(AssigneeFilter::Nobody) => query = query.filter(tickets::assignee_id.is_null()),
@@ -226,6 +226,21 @@ fn page_of(
     }
     if let Some(since) = filter.updated_since {
         query = query.filter(tickets::updated_at.gt(overlap_before(since)));
+    }
+    query
+}
+
+/// Up to `limit + 1` tickets in the newest-activity-first order that match the filter (and `status`), all
+/// newer than `floor` if given.
+fn page_of(
+    conn: &mut AnyConnection,
+    filter: &TicketFilter,
+    status: Option<TicketStatus>,
+    floor: Option<(NaiveDateTime, TicketId)>,
+) -> QueryResult<Vec<TicketRow>> {
+    let mut query = matching_tickets(filter);
+    if let Some(status) = status {
+        query = query.filter(tickets::status.eq(status));
     }
     if let Some(after) = &filter.after {
         query = query.filter(

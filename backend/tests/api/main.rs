@@ -13,6 +13,7 @@ mod composer;
 mod customers;
 mod dashboard;
 mod delivery;
+mod export;
 mod hardening;
 mod inbound_twilio;
 mod keywords_hours;
@@ -142,6 +143,11 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         queue_agents::a_queued_reply_says_why_it_waits_during_a_gateway_outage,
         queue_agents::a_refusing_gateway_is_quoted_without_its_urls_and_a_sent_reply_leaves_no_trace,
         queue_agents::counts_include_a_text_that_just_arrived,
+        export::only_admins_may_export_and_anonymous_callers_must_sign_in,
+        export::the_tickets_export_has_a_header_and_a_row_per_ticket_in_e164_and_utc,
+        export::message_bodies_round_trip_and_cells_a_spreadsheet_would_run_are_quoted,
+        export::exports_take_the_queues_filters_and_a_date_range,
+        export::an_export_longer_than_a_page_has_every_row_exactly_once,
         composer::agents_start_conversations_without_a_confirmation,
         composer::conversations_refuse_opted_out_and_invalid_numbers,
         composer::conversations_need_a_sender_number,

@@ -71,8 +71,8 @@ export const countsQuery = queryOptions({
   ...livePolling,
 });
 
-/** The list API's filters for a tab, or for a search in every ticket. */
-function listFilters(tab: QueueTab, search: string, scope: SearchScope): { status: string; assignee?: string; q?: string } {
+/** The list API's filters for a tab, or for a search in every ticket (the CSV export takes them too). */
+export function listFilters(tab: QueueTab, search: string, scope: SearchScope): { status: string; assignee?: string; q?: string } {
   if (!search) return TAB_FILTERS[tab];
   return scope === "everywhere" ? { status: "all", q: search } : { ...TAB_FILTERS[tab], q: search };
 }

@@ -4,9 +4,10 @@ import { errorMessage } from "../../../lib/api-client";
 import { useNow } from "../../../lib/hooks";
 import { useShortcuts } from "../../../lib/keyboard";
 import { useCurrentUser } from "../../auth/api/session";
+import { ExportMenu } from "../../export/ExportMenu";
 import { useNumbersOfOurs } from "../../numbers/api/numbers";
 import { useQueueDensity } from "../api/density";
-import { QUEUE_TAB_LABELS, useQueue, type QueueTab, type SearchScope } from "../api/tickets";
+import { QUEUE_TAB_LABELS, listFilters, useQueue, type QueueTab, type SearchScope } from "../api/tickets";
 import { useTeamNames } from "../api/team";
 import styles from "./queue.module.css";
 import { QueueRow } from "./QueueRow";
@@ -139,6 +140,7 @@ export function QueuePane({
             />
             Compact rows
           </label>
+          {user.role === "admin" ? <ExportMenu filters={listFilters(tab, activeSearch, scope)} /> : null}
         </div>
         <form
           role="search"
