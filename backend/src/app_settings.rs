@@ -46,6 +46,8 @@ pub struct AppSettings {
     pub messagebird_verify_signatures: bool,
     /// Whether admins may send fake inbound texts from the dashboard's simulator.
     pub sms_simulator_enabled: bool,
+    /// Whether agents may create a tag by putting a new name on a ticket (admins always may).
+    pub agents_can_create_tags: bool,
 }
 
 /// The same, parsed: what the server works with.
@@ -61,6 +63,7 @@ pub struct RuntimeSettings {
     pub twilio_verify_signatures: bool,
     pub messagebird_verify_signatures: bool,
     pub sms_simulator_enabled: bool,
+    pub agents_can_create_tags: bool,
 }
 
 impl RuntimeSettings {
@@ -91,6 +94,7 @@ impl RuntimeSettings {
             twilio_verify_signatures: self.twilio_verify_signatures,
             messagebird_verify_signatures: self.messagebird_verify_signatures,
             sms_simulator_enabled: self.sms_simulator_enabled,
+            agents_can_create_tags: self.agents_can_create_tags,
         }
     }
 }
@@ -119,6 +123,7 @@ pub struct SettingsUpdate {
     pub twilio_verify_signatures: Option<bool>,
     pub messagebird_verify_signatures: Option<bool>,
     pub sms_simulator_enabled: Option<bool>,
+    pub agents_can_create_tags: Option<bool>,
 }
 
 /// Tells "field absent" (outer `None`, via `#[serde(default)]`) from "field is null" (`Some(None)`).
@@ -199,6 +204,7 @@ fn overrides(update: &SettingsUpdate) -> Result<Vec<(&'static str, serde_json::V
         ("twilio_verify_signatures", update.twilio_verify_signatures),
         ("messagebird_verify_signatures", update.messagebird_verify_signatures),
         ("sms_simulator_enabled", update.sms_simulator_enabled),
+        ("agents_can_create_tags", update.agents_can_create_tags),
     ] {
         if let Some(value) = value {
             out.push((key, json!(value)));
@@ -249,6 +255,7 @@ impl Defaults {
             twilio_verify_signatures: config.twilio_webhook.verify_signatures,
             messagebird_verify_signatures: config.messagebird_webhook.verify_signatures,
             sms_simulator_enabled: false,
+            agents_can_create_tags: false,
         })
     }
 
@@ -292,6 +299,7 @@ impl Defaults {
                 "twilio_verify_signatures" => set(&mut settings.twilio_verify_signatures, value.as_bool()),
                 "messagebird_verify_signatures" => set(&mut settings.messagebird_verify_signatures, value.as_bool()),
                 "sms_simulator_enabled" => set(&mut settings.sms_simulator_enabled, value.as_bool()),
+                "agents_can_create_tags" => set(&mut settings.agents_can_create_tags, value.as_bool()),
                 // A setting from a newer version: leave it alone.
                 _ => true,
             };

@@ -16,6 +16,7 @@ mod numbers;
 mod people;
 mod session;
 mod simulator;
+mod tagging;
 mod tickets;
 mod timeline;
 
@@ -196,6 +197,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(me::get_preferences)
                 .service(me::update_my_preferences)
                 .service(me::notifications)
+                // Before `/tickets/{id}`, which would take "bulk" for an id.
+                .service(tagging::bulk_update)
                 .service(tickets::list_tickets)
                 .service(tickets::ticket_counts)
                 .service(tickets::get_ticket)
@@ -227,6 +230,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(people::delete_token)
                 .service(people::get_settings)
                 .service(people::put_settings)
-                .service(simulator::simulate_inbound_text),
+                .service(simulator::simulate_inbound_text)
+                .service(tagging::list_tags)
+                .service(tagging::create_tag)
+                .service(tagging::update_tag)
+                .service(tagging::delete_tag),
         );
 }

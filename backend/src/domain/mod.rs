@@ -11,6 +11,7 @@ mod phone;
 mod search;
 mod segments;
 mod status;
+mod tag;
 mod template;
 
 pub use body::{MAX_BODY_CHARS, MessageBody, MessageBodyError};
@@ -23,6 +24,7 @@ pub use phone::{PhoneNumber, PhoneNumberError};
 pub use search::SearchQuery;
 pub use segments::{Encoding, SegmentCount, count_segments};
 pub use status::{DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
+pub use tag::{Priority, TagColour, TagError, TagName};
 pub use template::{
     CONFIRMATION_PLACEHOLDERS, ConfirmationTemplate, Placeholder, REPLY_PLACEHOLDERS, Template, TemplateError, Values,
 };

@@ -290,7 +290,10 @@ impl QueryFragment<Pg> for AppendBatch {
              last_message_at = CASE WHEN n.direction IS NULL THEN tickets.last_message_at ELSE ",
         );
         out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(" END, last_inbound_message_id = n.id, status = CASE WHEN tickets.status = ");
+        // Every text here is a customer's (`Waiting::Starts`): the ticket waits from now unless it waits already.
+        out.push_sql(" END, waiting_since = COALESCE(tickets.waiting_since, ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql("), last_inbound_message_id = n.id, status = CASE WHEN tickets.status = ");
         out.push_bind_param::<Text, _>(&self.from)?;
         out.push_sql(" THEN ");
         out.push_bind_param::<Text, _>(&self.to)?;
