@@ -15,6 +15,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
   const [twilio, setTwilio] = useState(settings.twilio_verify_signatures);
   const [messagebird, setMessagebird] = useState(settings.messagebird_verify_signatures);
   const [simulator, setSimulator] = useState(settings.sms_simulator_enabled);
+  const [agentTags, setAgentTags] = useState(settings.agents_can_create_tags);
   const [saved, setSaved] = useState(false);
   const templateError = fieldError(save.error, "confirmation_template");
 
@@ -40,6 +41,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
             twilio_verify_signatures: twilio,
             messagebird_verify_signatures: messagebird,
             sms_simulator_enabled: simulator,
+            agents_can_create_tags: agentTags,
           },
           {
             onSuccess: (saved) => {
@@ -114,6 +116,15 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
           hint="Refuse webhooks without a valid MessageBird-Signature-JWT."
           checked={messagebird}
           onChange={(event) => { setMessagebird(event.target.checked); }}
+        />
+      </fieldset>
+      <fieldset>
+        <legend>Tags</legend>
+        <CheckboxField
+          label="Agents may create tags"
+          hint="Lets agents add a tag by typing a new name on a ticket. Admins always may; they manage tags under Tags."
+          checked={agentTags}
+          onChange={(event) => { setAgentTags(event.target.checked); }}
         />
       </fieldset>
       <fieldset>
