@@ -11,7 +11,7 @@ function serveQueue(tickets: Schemas["Ticket"][]) {
 
 const refund = { id: 2, name: "refund", colour: "#d97706" };
 
-describe("tags, priority and bulk actions", () => {
+describe("tags, priority and bulk actions", { timeout: 20_000 }, () => {
   it("shows tag chips and a priority badge on queue rows, and filters and sorts the queue", async () => {
     serveQueue([
       fixtures.ticket({ id: 1, contact: { id: 7, name: "Carla Customer" }, tags: [refund], priority: "urgent" }),
