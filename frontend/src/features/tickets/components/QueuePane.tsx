@@ -148,7 +148,9 @@ export function QueuePane({
     },
     // x: select or unselect the row with the keyboard focus (or the open ticket's).
     x: (event) => {
-      const focused = (event.target instanceof Element ? event.target : null)?.closest<HTMLElement>("[data-ticket-id]");
+      // The row's link, or its checkbox (beside the link, in the same list item).
+      const row = event.target instanceof Element ? event.target.closest("li") : null;
+      const focused = row?.querySelector<HTMLElement>("[data-ticket-id]");
       const id = focused ? Number(focused.dataset.ticketId) : selectedId;
       if (id !== null && tickets.some((ticket) => ticket.id === id)) toggle(id, event.shiftKey);
     },
