@@ -706,6 +706,19 @@ mod contract {
             assert_eq!(stored[2].0, Some((false, false)), "{backend}: a known gateway id writes nothing");
             assert_eq!(stored[2].1.as_ref().map(|r| r.0), Some(0), "{backend}: nothing recorded on the ticket");
             assert_eq!(stored[3], (None, None), "{backend}: no ticket, nothing written");
+            // The text starts the ticket's wait for an answer in both forms; the known gateway id's ticket (its
+            // earlier text stored without being recorded on it) does not wait.
+            for prefix in ["+1415555010", "+1415555020"] {
+                let mut waiting = Vec::new();
+                for n in 0..3 {
+                    let since: Option<NaiveDateTime> = tickets::table
+                        .filter(tickets::customer_number.eq(format!("{prefix}{n}")))
+                        .select(tickets::waiting_since)
+                        .first(store)?;
+                    waiting.push(since.is_some());
+                }
+                assert_eq!(waiting, [true, true, false], "{backend}: {prefix}");
+            }
             Ok(())
         })
         .await;

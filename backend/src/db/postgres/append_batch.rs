@@ -442,6 +442,16 @@ mod tests {
                 assert_eq!(batched.1[0].0, 2, "both texts of the batch counted");
                 assert_eq!(batched.1[0].1.as_deref(), Some("Second, newest"));
                 assert_eq!(batched.1[1].4, TicketStatus::Open, "the pending ticket reopened");
+                // Every ticket a text joined waits for an answer since then, in both forms.
+                for prefix in ["+1415555030", "+1415555040"] {
+                    for n in [0, 1, 2, 4] {
+                        let since: Option<chrono::NaiveDateTime> = crate::db::schema::tickets::table
+                            .filter(crate::db::schema::tickets::customer_number.eq(format!("{prefix}{n}")))
+                            .select(crate::db::schema::tickets::waiting_since)
+                            .first(store)?;
+                        assert!(since.is_some(), "{prefix}{n}");
+                    }
+                }
                 Ok(())
             })
             .await
