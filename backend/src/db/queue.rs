@@ -281,7 +281,7 @@ pub struct TicketPage {
 pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryResult<TicketPage> {
     let page_rows = filter.limit.max(0) as usize + 1;
     let mut rows: Vec<TicketRow> = match filter.statuses.as_deref() {
-        None => page_of(conn, filter, None, None)?,
+        None => ranked_page_of(conn, filter, None, None)?,
         // One query per status, each reading its own range of the (status, updated_at, id) index, merged
         // here. As one `status <> 'closed'` scan of the activity index, the queue's page would look up and
         // skip every closed ticket between its open ones: most of a desk with a long history.
@@ -297,7 +297,7 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
             let mut merged: Vec<TicketRow> = Vec::new();
             for status in distinct {
                 let floor = (bounded && merged.len() >= page_rows).then(|| merged[page_rows - 1].position());
-                merged.extend(page_of(conn, filter, Some(status), floor)?);
+                merged.extend(ranked_page_of(conn, filter, Some(status), floor)?);
                 merged.sort_unstable_by(|a, b| a.order(b, filter.sort));
                 merged.truncate(page_rows);
             }
@@ -311,13 +311,47 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
     Ok(TicketPage { tickets, next })
 }
 
-/// Up to `limit + 1` tickets in the newest-activity-first order that match the filter (and `status`), all
-/// newer than `floor` if given.
+/// Which part of the priority order after a cursor a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ranks {
+    /// Any (no priority cursor).
+    All,
+    /// The cursor's priority, after its position: one range of the priority index.
+    Same,
+    /// The lower priorities: another.
+    Lower,
+}
+
+/// [`page_of`], for a page after a priority cursor in two index ranges read one after the other: the rest of
+/// the cursor's priority, then (if the page is not full) the lower ones. As one query, the rows after the
+/// cursor are no range of the index, and every row of the cursor's priority before it would be read again on
+/// every page.
+fn ranked_page_of(
+    conn: &mut AnyConnection,
+    filter: &TicketFilter,
+    status: Option<TicketStatus>,
+    floor: Option<(NaiveDateTime, TicketId)>,
+) -> QueryResult<Vec<TicketRow>> {
+    if !matches!(filter.after, Some(TicketCursor::Priority { .. })) {
+        return page_of(conn, filter, status, floor, Ranks::All);
+    }
+    let page_rows = filter.limit.max(0) as usize + 1;
+    let mut rows = page_of(conn, filter, status, floor, Ranks::Same)?;
+    if rows.len() < page_rows {
+        rows.extend(page_of(conn, filter, status, floor, Ranks::Lower)?);
+        rows.truncate(page_rows);
+    }
+    Ok(rows)
+}
+
+/// Up to `limit + 1` tickets in the filter's order that match it (and `status`), all newer than `floor` if
+/// given (newest activity first only), in `ranks` after a priority cursor.
 fn page_of(
     conn: &mut AnyConnection,
     filter: &TicketFilter,
     status: Option<TicketStatus>,
     floor: Option<(NaiveDateTime, TicketId)>,
+    ranks: Ranks,
 ) -> QueryResult<Vec<TicketRow>> {
     let mut query = tickets_seen_by(filter.viewer).select(TicketRow::as_select()).into_boxed::<MultiBackend>();
     if let Some(status) = status {
@@ -366,11 +400,23 @@ fn page_of(
                 .filter(WaitKey.ge(*waiting))
                 .filter(WaitKey.gt(*waiting).or(WaitKey.eq(*waiting).and(tickets::id.gt(*id))));
         }
-        Some(TicketCursor::Priority { rank, waiting, id }) => {
-            query = query.filter(tickets::priority.le(*rank)).filter(tickets::priority.lt(*rank).or(
-                tickets::priority.eq(*rank).and(WaitKey.gt(*waiting).or(WaitKey.eq(*waiting).and(tickets::id.gt(*id)))),
-            ));
-        }
+        Some(TicketCursor::Priority { rank, waiting, id }) => match ranks {
+            Ranks::Same => {
+                query = query
+                    .filter(tickets::priority.eq(*rank))
+                    .filter(WaitKey.ge(*waiting))
+                    .filter(WaitKey.gt(*waiting).or(WaitKey.eq(*waiting).and(tickets::id.gt(*id))));
+            }
+            Ranks::Lower => query = query.filter(tickets::priority.lt(*rank)),
+            // Not asked for (see `ranked_page_of`); both ranges at once is still the right answer.
+            Ranks::All => {
+                query = query.filter(
+                    tickets::priority.lt(*rank).or(tickets::priority
+                        .eq(*rank)
+                        .and(WaitKey.gt(*waiting).or(WaitKey.eq(*waiting).and(tickets::id.gt(*id))))),
+                );
+            }
+        },
     }
     if let Some((updated_at, id)) = floor {
         query = query
