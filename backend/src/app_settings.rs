@@ -68,6 +68,8 @@ pub struct AppSettings {
     /// team's time zone; `{next_open|soon}` when it never opens), `{ticket_id}`, `{business_name}` and
     /// `{contact_name}`.
     pub out_of_office_template: String,
+    /// Whether agents may create a tag by putting a new name on a ticket (admins always may).
+    pub agents_can_create_tags: bool,
 }
 
 /// The same, parsed: what the server works with.
@@ -87,6 +89,7 @@ pub struct RuntimeSettings {
     /// `None`: always open.
     pub business_hours: Option<BusinessHours>,
     pub out_of_office_template: AutoReplyTemplate,
+    pub agents_can_create_tags: bool,
 }
 
 impl RuntimeSettings {
@@ -133,6 +136,7 @@ impl RuntimeSettings {
             help_reply_template: self.help_reply_template.as_str().to_owned(),
             business_hours: self.business_hours.as_ref().map(BusinessHours::view),
             out_of_office_template: self.out_of_office_template.as_str().to_owned(),
+            agents_can_create_tags: self.agents_can_create_tags,
         }
     }
 }
@@ -175,6 +179,7 @@ pub struct SettingsUpdate {
     /// May contain `{next_open}` (`{next_open|fallback}`), `{ticket_id}`, `{business_name}` and
     /// `{contact_name}`; refused like `help_reply_template`, with `field` set to `out_of_office_template`.
     pub out_of_office_template: Option<String>,
+    pub agents_can_create_tags: Option<bool>,
 }
 
 /// Tells "field absent" (outer `None`, via `#[serde(default)]`) from "field is null" (`Some(None)`).
@@ -276,6 +281,7 @@ fn overrides(update: &SettingsUpdate) -> Result<Vec<(&'static str, serde_json::V
         ("twilio_verify_signatures", update.twilio_verify_signatures),
         ("messagebird_verify_signatures", update.messagebird_verify_signatures),
         ("sms_simulator_enabled", update.sms_simulator_enabled),
+        ("agents_can_create_tags", update.agents_can_create_tags),
     ] {
         if let Some(value) = value {
             out.push((key, json!(value)));
@@ -329,6 +335,7 @@ impl Defaults {
             help_reply_template: default_template(DEFAULT_HELP_REPLY, HELP_PLACEHOLDERS),
             business_hours: None,
             out_of_office_template: default_template(DEFAULT_OUT_OF_OFFICE, OUT_OF_OFFICE_PLACEHOLDERS),
+            agents_can_create_tags: false,
         })
     }
 
@@ -390,6 +397,7 @@ impl Defaults {
                             .map(Some),
                     },
                 ),
+                "agents_can_create_tags" => set(&mut settings.agents_can_create_tags, value.as_bool()),
                 // A setting from a newer version: leave it alone.
                 _ => true,
             };

@@ -21,6 +21,7 @@ pub mod numbers;
 pub mod ops;
 pub mod startup;
 pub mod state;
+pub mod tags;
 pub mod telemetry;
 pub mod tickets;
 pub mod webhooks;

@@ -27,6 +27,7 @@ impl From<TicketError> for ApiError {
             TicketError::ReopenRaced => ApiError::internal(e),
             TicketError::RecipientOptedOut => ApiError::conflict("recipient_opted_out", e.to_string()),
             TicketError::InvalidAssignee => ApiError::unprocessable("invalid_assignee", e.to_string()),
+            TicketError::UnknownTag(_) => ApiError::unprocessable("unknown_tag", e.to_string()),
             TicketError::NotRetryable => ApiError::conflict("not_retryable", e.to_string()),
             TicketError::Store(e) => e.into(),
         }

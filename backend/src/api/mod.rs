@@ -17,6 +17,7 @@ mod numbers;
 mod people;
 mod session;
 mod simulator;
+mod tagging;
 mod tickets;
 mod timeline;
 
@@ -197,6 +198,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(me::get_preferences)
                 .service(me::update_my_preferences)
                 .service(me::notifications)
+                // Before `/tickets/{id}`, which would take "bulk" for an id.
+                .service(tagging::bulk_update)
                 .service(tickets::list_tickets)
                 .service(tickets::ticket_counts)
                 .service(tickets::get_ticket)
@@ -230,6 +233,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(people::put_settings)
                 .service(simulator::simulate_inbound_text)
                 .service(export::export_tickets)
-                .service(export::export_messages),
+                .service(export::export_messages)
+                .service(tagging::list_tags)
+                .service(tagging::create_tag)
+                .service(tagging::update_tag)
+                .service(tagging::delete_tag),
         );
 }

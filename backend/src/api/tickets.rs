@@ -10,12 +10,15 @@ use super::auth::Authenticated;
 use super::body::Body;
 use super::etag::Revalidation;
 use crate::db::StoreError;
-use crate::domain::{MessageBody, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
+use crate::domain::{
+    MessageBody, MessageId, PhoneNumber, Priority, SearchQuery, TagName, TicketId, TicketStatus, UserId,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::{
-    AssigneeFilter, Draft, MessageCursor, MessageFilter, MessageView, Ticket, TicketChange, TicketCounts, TicketCursor,
-    TicketFilter, find_ticket, list_stamp, list_tickets as load_tickets, thread, thread_stamp, ticket_exists,
+    AssigneeFilter, Draft, MessageCursor, MessageFilter, MessageView, TagChange, Ticket, TicketChange, TicketCounts,
+    TicketCursor, TicketFilter, TicketSort, find_ticket, list_stamp, list_tickets as load_tickets, thread,
+    thread_stamp, ticket_exists,
 };
 
 const DEFAULT_PAGE: i64 = 50;
@@ -37,6 +40,10 @@ pub struct ListQuery {
     /// Only tickets changed since this time (RFC 3339), e.g. the newest `updated_at` already seen.
     #[param(format = DateTime)]
     updated_since: Option<String>,
+    /// Only tickets with this tag (by name, whatever its case).
+    tag: Option<String>,
+    /// Only tickets of this priority: `low`, `normal`, `high` or `urgent`.
+    priority: Option<String>,
 }
 
 /// A page of the queue: read from the same query string as [`ListQuery`] (a second extractor rather than a
@@ -50,6 +57,11 @@ pub struct PageQuery {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// `activity` (newest activity first, the default), `waiting` (the tickets whose oldest unanswered
+    /// customer text is oldest first, then those not waiting, by id) or `priority` (most urgent first, then
+    /// as `waiting`). A cursor belongs to its sort. With `updated_since`, place the changed rows by the keys
+    /// they carry (`updated_at`; `waiting_since`; `priority`), then `id`.
+    sort: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -96,18 +108,42 @@ impl ListQuery {
                 })
             })
             .transpose()?;
-        let (after, limit) = (None, DEFAULT_PAGE);
-        Ok(TicketFilter { viewer, statuses, assignee, customer_number, search, updated_since, after, limit })
+        let tag = self.tag.as_deref().map(TagName::parse).transpose()?;
+        let priority = self.priority.as_deref().map(super::tagging::parse_priority).transpose()?;
+        let (after, limit, sort) = (None, DEFAULT_PAGE, TicketSort::default());
+        Ok(TicketFilter {
+            viewer,
+            statuses,
+            assignee,
+            customer_number,
+            search,
+            updated_since,
+            after,
+            limit,
+            tag,
+            priority,
+            sort,
+        })
     }
 }
 
 impl PageQuery {
     /// `filter` at the page this query asks for.
     fn apply(self, mut filter: TicketFilter) -> Result<TicketFilter, ApiError> {
+        let sort = match self.sort.as_deref() {
+            None => TicketSort::default(),
+            Some(raw) => TicketSort::parse(raw).ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_sort",
+                    format!("sort must be activity, waiting or priority, not {raw:?}."),
+                )
+            })?,
+        };
+        filter.sort = sort;
         filter.after = self
             .cursor
             .map(|raw| {
-                TicketCursor::decode(&raw)
+                TicketCursor::decode_for(&raw, sort)
                     .ok_or_else(|| ApiError::bad_request("invalid_cursor", "The cursor is not one this API returned."))
             })
             .transpose()?;
@@ -202,9 +238,15 @@ pub struct TicketUpdate {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]
     assignee_id: Option<Option<UserId>>,
+    /// Tag names: the ticket's tags become these. A name no tag has is created if the caller may (admins;
+    /// agents when `agents_can_create_tags` is on), otherwise 422 `unknown_tag`.
+    #[schema(max_items = 20)]
+    tags: Option<Vec<String>>,
+    #[schema(value_type = Option<Priority>)]
+    priority: Option<String>,
 }
 
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -231,30 +273,31 @@ pub async fn update_ticket(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = TicketId(id.into_inner());
-    let TicketUpdate { status, assignee_id } = body.into_inner();
-    if status.is_none() && assignee_id.is_none() {
+    let TicketUpdate { status, assignee_id, tags, priority } = body.into_inner();
+    if status.is_none() && assignee_id.is_none() && tags.is_none() && priority.is_none() {
         return Err(ApiError::unprocessable(
             "nothing_to_change",
-            "Send the fields to change: {\"status\": …} and/or {\"assignee_id\": …}.",
+            "Send the fields to change: status, assignee_id, tags and/or priority.",
         ));
     }
-    let status = status
-        .map(|raw| {
-            raw.parse::<TicketStatus>().map_err(|_| {
-                ApiError::unprocessable(
-                    "invalid_status",
-                    format!("status must be open, pending or closed, not {raw:?}."),
-                )
-            })
-        })
-        .transpose()?;
-    let change = TicketChange { status, assignee: assignee_id };
+    let status = status.as_deref().map(parse_status).transpose()?;
+    let tags = tags.as_deref().map(super::tagging::parse_tag_names).transpose()?.map(TagChange::Replace);
+    let priority = priority.as_deref().map(super::tagging::parse_priority).transpose()?;
+    let may_create_tags = super::tagging::may_create_tags(&auth.0, &state);
+    let change = TicketChange { status, assignee: assignee_id, tags, priority, may_create_tags };
     let actor = auth.0.user_id;
     state.db.write(move |conn| crate::tickets::update_ticket(conn, id, actor, change)).await?;
     // The agent who changed it sees the tabs' numbers follow at once.
     state.team_counts.invalidate().await;
     let ticket = load_ticket(&state, id, auth.0.user_id).await?;
     Ok(HttpResponse::Ok().json(ticket))
+}
+
+/// A status an agent sets.
+pub(super) fn parse_status(raw: &str) -> Result<TicketStatus, ApiError> {
+    raw.parse::<TicketStatus>().map_err(|_| {
+        ApiError::unprocessable("invalid_status", format!("status must be open, pending or closed, not {raw:?}."))
+    })
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -7,10 +7,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{contacts, messages, outbox, ticket_events, ticket_reads, tickets, users};
-use crate::db::tickets::{TicketIsOpenOrPending, TicketOptedOut, ticket_opted_out};
-use crate::db::{AnyConnection, LiteralLimit, MultiBackend};
-use crate::domain::{Direction, EventKind, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
+use crate::db::schema::{contacts, messages, outbox, tags, ticket_events, ticket_reads, ticket_tags, tickets, users};
+use crate::db::tickets::{TicketIsOpenOrPending, TicketIsUnclosed, TicketOptedOut, ticket_opted_out};
+use crate::db::{AnyConnection, LiteralLimit, MultiBackend, lower};
+use crate::domain::{
+    Direction, EventKind, MessageId, PhoneNumber, Priority, SearchQuery, TagName, TicketId, TicketStatus, UserId,
+};
 use crate::tickets::events::{EventDetails, Person, TicketEvent};
 use crate::tickets::notifications::ChangedTicket;
 use crate::tickets::{ContactRef, LastMessage, Message, OutboxEntry, Ticket};
@@ -43,12 +45,24 @@ pub(super) struct TicketRow {
     #[diesel(select_expression = ticket_opted_out())]
     #[diesel(select_expression_type = TicketOptedOut)]
     opted_out: bool,
+    priority: i16,
+    waiting_since: Option<NaiveDateTime>,
 }
 
 impl TicketRow {
     /// Where the row sits in the queue's newest-activity-first order (greater is newer).
     fn position(&self) -> (NaiveDateTime, TicketId) {
         (self.updated_at, self.id)
+    }
+
+    /// How the row compares with another in the order of `sort` (less comes first).
+    fn order(&self, other: &Self, sort: TicketSort) -> std::cmp::Ordering {
+        let waiting = |row: &Self| (wait_key(row.waiting_since), row.id);
+        match sort {
+            TicketSort::Activity => other.position().cmp(&self.position()),
+            TicketSort::Waiting => waiting(self).cmp(&waiting(other)),
+            TicketSort::Priority => other.priority.cmp(&self.priority).then_with(|| waiting(self).cmp(&waiting(other))),
+        }
     }
 }
 
@@ -79,8 +93,22 @@ impl From<TicketRow> for Ticket {
             last_message,
             unread,
             failed_delivery_at: row.failed_delivery_at,
+            priority: Priority::from_rank(row.priority).unwrap_or_default(),
+            // Filled in for a whole page at once (`with_tags`).
+            tags: Vec::new(),
+            waiting_since: row.waiting_since,
         }
     }
+}
+
+/// Puts each ticket's tags on it: one query for the whole page.
+fn with_tags(conn: &mut AnyConnection, mut tickets: Vec<Ticket>) -> QueryResult<Vec<Ticket>> {
+    let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+    let mut tags = crate::tags::tags_of_tickets(conn, &ids)?;
+    for ticket in &mut tickets {
+        ticket.tags = tags.remove(&ticket.id).unwrap_or_default();
+    }
+    Ok(tickets)
 }
 
 /// Tickets joined with what one agent needs to see them: the contact's name and their read marker.
@@ -106,9 +134,9 @@ pub fn ticket_exists(conn: &mut AnyConnection, id: TicketId) -> QueryResult<bool
 }
 
 pub fn find_ticket(conn: &mut AnyConnection, id: TicketId, viewer: UserId) -> QueryResult<Option<Ticket>> {
-    let mut rows: Vec<TicketRow> =
+    let rows: Vec<TicketRow> =
         tickets_seen_by(viewer).filter(tickets::id.eq(id)).select(TicketRow::as_select()).load(conn)?;
-    Ok(rows.pop().map(Ticket::from))
+    Ok(with_tags(conn, rows.into_iter().map(Ticket::from).collect())?.pop())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,26 +157,108 @@ pub struct TicketFilter {
     pub updated_since: Option<NaiveDateTime>,
     pub after: Option<TicketCursor>,
     pub limit: i64,
+    /// Only tickets with this tag.
+    pub tag: Option<TagName>,
+    pub priority: Option<Priority>,
+    pub sort: TicketSort,
 }
 
-/// Position in the newest-activity-first order: the last ticket of the previous page.
+/// The orders the queue can be read in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TicketSort {
+    /// Newest activity first.
+    #[default]
+    Activity,
+    /// The tickets whose oldest unanswered customer text is oldest first (`waiting_since`, then id); those
+    /// not waiting after them, by id.
+    Waiting,
+    /// Most urgent first, then as [`TicketSort::Waiting`].
+    Priority,
+}
+
+impl TicketSort {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "activity" => Some(Self::Activity),
+            "waiting" => Some(Self::Waiting),
+            "priority" => Some(Self::Priority),
+            _ => None,
+        }
+    }
+}
+
+/// Where a ticket that waits for nothing sorts by waiting: after every real time. The same value as the
+/// literal in the sort indexes (migration `2026-12-08-000010_tags_priority`) and [`WaitKey`].
+fn not_waiting() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|day| day.and_hms_opt(23, 59, 59))
+        .unwrap_or(NaiveDateTime::MAX)
+}
+
+fn wait_key(waiting_since: Option<NaiveDateTime>) -> NaiveDateTime {
+    waiting_since.unwrap_or_else(not_waiting)
+}
+
+/// Position in the queue's order (it says which): the last ticket of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketCursor {
-    updated_at: NaiveDateTime,
-    id: TicketId,
+pub enum TicketCursor {
+    Activity { updated_at: NaiveDateTime, id: TicketId },
+    Waiting { waiting: NaiveDateTime, id: TicketId },
+    Priority { rank: i16, waiting: NaiveDateTime, id: TicketId },
 }
 
 const CURSOR_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 
 impl TicketCursor {
-    /// Opaque to clients: base64url of `<timestamp>|<id>`.
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{}", self.updated_at.format(CURSOR_TIME_FORMAT), self.id))
+    /// The position of a ticket in the order of `sort`.
+    fn of(ticket: &Ticket, sort: TicketSort) -> Self {
+        let waiting = wait_key(ticket.waiting_since);
+        match sort {
+            TicketSort::Activity => Self::Activity { updated_at: ticket.updated_at, id: ticket.id },
+            TicketSort::Waiting => Self::Waiting { waiting, id: ticket.id },
+            TicketSort::Priority => Self::Priority { rank: ticket.priority.rank(), waiting, id: ticket.id },
+        }
     }
 
+    /// Opaque to clients: base64url of `<timestamp>|<id>` (newest activity, as before sorts existed), or of
+    /// the sort's name and its keys.
+    pub fn encode(&self) -> String {
+        let text = match self {
+            Self::Activity { updated_at, id } => format!("{}|{id}", updated_at.format(CURSOR_TIME_FORMAT)),
+            Self::Waiting { waiting, id } => format!("waiting|{}|{id}", waiting.format(CURSOR_TIME_FORMAT)),
+            Self::Priority { rank, waiting, id } => {
+                format!("priority|{rank}|{}|{id}", waiting.format(CURSOR_TIME_FORMAT))
+            }
+        };
+        URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// A newest-activity cursor.
     pub fn decode(raw: &str) -> Option<Self> {
-        let (updated_at, id) = decode_position(raw)?;
-        Some(Self { updated_at, id: TicketId(id) })
+        Self::decode_for(raw, TicketSort::Activity)
+    }
+
+    /// A cursor of the order `sort`; `None` for anything else, a cursor of another order included.
+    pub fn decode_for(raw: &str, sort: TicketSort) -> Option<Self> {
+        let time = |raw: &str| NaiveDateTime::parse_from_str(raw, CURSOR_TIME_FORMAT).ok();
+        match sort {
+            TicketSort::Activity => {
+                let (updated_at, id) = decode_position(raw)?;
+                Some(Self::Activity { updated_at, id: TicketId(id) })
+            }
+            TicketSort::Waiting => {
+                let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+                let ["waiting", waiting, id] = text.split('|').collect::<Vec<_>>()[..] else { return None };
+                Some(Self::Waiting { waiting: time(waiting)?, id: TicketId(id.parse().ok()?) })
+            }
+            TicketSort::Priority => {
+                let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+                let ["priority", rank, waiting, id] = text.split('|').collect::<Vec<_>>()[..] else { return None };
+                let rank: i16 = rank.parse().ok()?;
+                Priority::from_rank(rank)?;
+                Some(Self::Priority { rank, waiting: time(waiting)?, id: TicketId(id.parse().ok()?) })
+            }
+        }
     }
 }
 
@@ -171,7 +281,7 @@ pub struct TicketPage {
 pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryResult<TicketPage> {
     let page_rows = filter.limit.max(0) as usize + 1;
     let mut rows: Vec<TicketRow> = match filter.statuses.as_deref() {
-        None => page_of(conn, filter, None, None)?,
+        None => ranked_page_of(conn, filter, None, None)?,
         // One query per status, each reading its own range of the (status, updated_at, id) index, merged
         // here. As one `status <> 'closed'` scan of the activity index, the queue's page would look up and
         // skip every closed ticket between its open ones: most of a desk with a long history.
@@ -183,12 +293,12 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
             // SQLite its query reads only that part of its range (with its joins) instead of a whole page.
             // PostgreSQL would plan such a query anew at every poll (the bound makes a plan for the actual
             // values look far cheaper than a reusable one), which costs more than the reading saved.
-            let bounded = matches!(conn, AnyConnection::Sqlite(_));
+            let bounded = matches!(conn, AnyConnection::Sqlite(_)) && filter.sort == TicketSort::Activity;
             let mut merged: Vec<TicketRow> = Vec::new();
             for status in distinct {
                 let floor = (bounded && merged.len() >= page_rows).then(|| merged[page_rows - 1].position());
-                merged.extend(page_of(conn, filter, Some(status), floor)?);
-                merged.sort_unstable_by_key(|row| std::cmp::Reverse(row.position()));
+                merged.extend(ranked_page_of(conn, filter, Some(status), floor)?);
+                merged.sort_unstable_by(|a, b| a.order(b, filter.sort));
                 merged.truncate(page_rows);
             }
             merged
@@ -196,8 +306,8 @@ pub fn list_tickets(conn: &mut AnyConnection, filter: &TicketFilter) -> QueryRes
     };
     let more = rows.len() as i64 > filter.limit;
     rows.truncate(filter.limit.max(0) as usize);
-    let tickets: Vec<Ticket> = rows.into_iter().map(Ticket::from).collect();
-    let next = if more { tickets.last().map(|t| TicketCursor { updated_at: t.updated_at, id: t.id }) } else { None };
+    let tickets = with_tags(conn, rows.into_iter().map(Ticket::from).collect())?;
+    let next = if more { tickets.last().map(|t| TicketCursor::of(t, filter.sort)) } else { None };
     Ok(TicketPage { tickets, next })
 }
 
@@ -227,27 +337,101 @@ pub(super) fn matching_tickets(filter: &TicketFilter) -> TicketQuery<'_> {
     if let Some(since) = filter.updated_since {
         query = query.filter(tickets::updated_at.gt(overlap_before(since)));
     }
+    if let Some(tag) = &filter.tag {
+        let tag_ids =
+            tags::table.filter(lower(tags::name.nullable()).eq(lower(tag.as_str().to_owned()))).select(tags::id);
+        query = query.filter(
+            tickets::id
+                .eq_any(ticket_tags::table.filter(ticket_tags::tag_id.eq_any(tag_ids)).select(ticket_tags::ticket_id)),
+        );
+    }
+    if let Some(priority) = filter.priority {
+        query = query.filter(tickets::priority.eq(priority.rank()));
+    }
     query
 }
 
-/// Up to `limit + 1` tickets in the newest-activity-first order that match the filter (and `status`), all
-/// newer than `floor` if given.
-fn page_of(
+/// Which part of the priority order after a cursor a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ranks {
+    /// Any (no priority cursor).
+    All,
+    /// The cursor's priority, after its position: one range of the priority index.
+    Same,
+    /// The lower priorities: another.
+    Lower,
+}
+
+/// [`page_of`], for a page after a priority cursor in two index ranges read one after the other: the rest of
+/// the cursor's priority, then (if the page is not full) the lower ones. As one query, the rows after the
+/// cursor are no range of the index, and every row of the cursor's priority before it would be read again on
+/// every page.
+fn ranked_page_of(
     conn: &mut AnyConnection,
     filter: &TicketFilter,
     status: Option<TicketStatus>,
     floor: Option<(NaiveDateTime, TicketId)>,
 ) -> QueryResult<Vec<TicketRow>> {
+    if !matches!(filter.after, Some(TicketCursor::Priority { .. })) {
+        return page_of(conn, filter, status, floor, Ranks::All);
+    }
+    let page_rows = filter.limit.max(0) as usize + 1;
+    let mut rows = page_of(conn, filter, status, floor, Ranks::Same)?;
+    if rows.len() < page_rows {
+        rows.extend(page_of(conn, filter, status, floor, Ranks::Lower)?);
+        rows.truncate(page_rows);
+    }
+    Ok(rows)
+}
+
+/// Up to `limit + 1` tickets in the filter's order that match it (and `status`), all newer than `floor` if
+/// given (newest activity first only), in `ranks` after a priority cursor.
+fn page_of(
+    conn: &mut AnyConnection,
+    filter: &TicketFilter,
+    status: Option<TicketStatus>,
+    floor: Option<(NaiveDateTime, TicketId)>,
+    ranks: Ranks,
+) -> QueryResult<Vec<TicketRow>> {
     let mut query = matching_tickets(filter);
     if let Some(status) = status {
         query = query.filter(tickets::status.eq(status));
     }
-    if let Some(after) = &filter.after {
-        query = query.filter(
-            tickets::updated_at
-                .lt(after.updated_at)
-                .or(tickets::updated_at.eq(after.updated_at).and(tickets::id.lt(after.id))),
-        );
+    // The sorts by waiting read the unclosed tickets' partial indexes, whose predicate the planners (SQLite
+    // especially) only match when they see it literally.
+    if filter.sort != TicketSort::Activity && matches!(status, Some(TicketStatus::Open | TicketStatus::Pending)) {
+        query = query.filter(TicketIsUnclosed);
+    }
+    match &filter.after {
+        None => {}
+        Some(TicketCursor::Activity { updated_at, id }) => {
+            query = query.filter(
+                tickets::updated_at.lt(*updated_at).or(tickets::updated_at.eq(*updated_at).and(tickets::id.lt(*id))),
+            );
+        }
+        // The first comparison alone bounds the index range; the second picks the rows after the cursor in it.
+        Some(TicketCursor::Waiting { waiting, id }) => {
+            query = query
+                .filter(WaitKey.ge(*waiting))
+                .filter(WaitKey.gt(*waiting).or(WaitKey.eq(*waiting).and(tickets::id.gt(*id))));
+        }
+        Some(TicketCursor::Priority { rank, waiting, id }) => match ranks {
+            Ranks::Same => {
+                query = query
+                    .filter(tickets::priority.eq(*rank))
+                    .filter(WaitKey.ge(*waiting))
+                    .filter(WaitKey.gt(*waiting).or(WaitKey.eq(*waiting).and(tickets::id.gt(*id))));
+            }
+            Ranks::Lower => query = query.filter(tickets::priority.lt(*rank)),
+            // Not asked for (see `ranked_page_of`); both ranges at once is still the right answer.
+            Ranks::All => {
+                query = query.filter(
+                    tickets::priority.lt(*rank).or(tickets::priority
+                        .eq(*rank)
+                        .and(WaitKey.gt(*waiting).or(WaitKey.eq(*waiting).and(tickets::id.gt(*id))))),
+                );
+            }
+        },
     }
     if let Some((updated_at, id)) = floor {
         query = query
@@ -255,7 +439,49 @@ fn page_of(
             .filter(tickets::updated_at.gt(updated_at).or(tickets::id.gt(id)));
     }
     let page_rows = u32::try_from(filter.limit.max(0) + 1).unwrap_or(u32::MAX);
-    LiteralLimit::new(query.order((tickets::updated_at.desc(), tickets::id.desc())), page_rows).load(conn)
+    let query = match filter.sort {
+        TicketSort::Activity => query.order((tickets::updated_at.desc(), tickets::id.desc())),
+        TicketSort::Waiting => query.order((WaitKey.asc(), tickets::id.asc())),
+        TicketSort::Priority => query.order((tickets::priority.desc(), WaitKey.asc(), tickets::id.asc())),
+    };
+    LiteralLimit::new(query, page_rows).load(conn)
+}
+
+/// `COALESCE(tickets.waiting_since, <not_waiting()>)`: the key the sorts by waiting order by, never NULL
+/// (the two databases put NULLs at opposite ends), written exactly as the sort indexes are so that both
+/// planners read them.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct WaitKey;
+
+impl diesel::Expression for WaitKey {
+    type SqlType = diesel::sql_types::Timestamp;
+}
+impl<QS> diesel::AppearsOnTable<QS> for WaitKey where tickets::waiting_since: diesel::AppearsOnTable<QS> {}
+impl diesel::expression::ValidGrouping<()> for WaitKey {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for WaitKey {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql("COALESCE(tickets.waiting_since, '9999-12-31 23:59:59')");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for WaitKey {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql("COALESCE(tickets.waiting_since, TIMESTAMP '9999-12-31 23:59:59')");
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<MultiBackend> for WaitKey {
+    fn walk_ast<'b>(&'b self, pass: diesel::query_builder::AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        MultiBackend::walk_variant_ast(self, pass)
+    }
 }
 
 /// The ticket matches a search: its customer's number, its contact's name or any of its messages' bodies
@@ -663,6 +889,10 @@ pub fn ticket_events(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResu
             channel_number: d.channel_number,
             message_id: d.message_id,
             error: d.error,
+            added: d.added,
+            removed: d.removed,
+            from_priority: d.from_priority,
+            to_priority: d.to_priority,
         })
         .collect())
 }
@@ -683,11 +913,19 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_rejected() {
-        let cursor = TicketCursor {
-            updated_at: NaiveDateTime::parse_from_str("2026-11-21T10:11:12.123456", CURSOR_TIME_FORMAT).unwrap(),
-            id: TicketId(42),
-        };
-        assert_eq!(TicketCursor::decode(&cursor.encode()), Some(cursor));
+        let at = NaiveDateTime::parse_from_str("2026-11-21T10:11:12.123456", CURSOR_TIME_FORMAT).unwrap();
+        let cursor = TicketCursor::Activity { updated_at: at, id: TicketId(42) };
+        assert_eq!(TicketCursor::decode(&cursor.encode()), Some(cursor.clone()));
+        let waiting = TicketCursor::Waiting { waiting: not_waiting(), id: TicketId(7) };
+        let priority = TicketCursor::Priority { rank: 3, waiting: at, id: TicketId(8) };
+        for (sort, cursor) in [(TicketSort::Waiting, &waiting), (TicketSort::Priority, &priority)] {
+            assert_eq!(TicketCursor::decode_for(&cursor.encode(), sort).as_ref(), Some(cursor));
+            assert_eq!(TicketCursor::decode(&cursor.encode()), None, "another sort's cursor");
+        }
+        assert_eq!(TicketCursor::decode_for(&cursor.encode(), TicketSort::Waiting), None);
+        assert_eq!(TicketCursor::decode_for(&waiting.encode(), TicketSort::Priority), None);
+        let bad_rank = URL_SAFE_NO_PAD.encode("priority|9|2026-11-21T10:11:12.123456|1");
+        assert_eq!(TicketCursor::decode_for(&bad_rank, TicketSort::Priority), None);
         for garbage in ["", "!!", "bm9wZQ", &URL_SAFE_NO_PAD.encode("2026-11-21|x")] {
             assert_eq!(TicketCursor::decode(garbage), None, "{garbage}");
         }

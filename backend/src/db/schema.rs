@@ -43,6 +43,8 @@ diesel::table! {
         last_inbound_message_id -> Nullable<BigInt>,
         failed_delivery_at -> Nullable<Timestamp>,
         out_of_office_at -> Nullable<Timestamp>,
+        priority -> SmallInt,
+        waiting_since -> Nullable<Timestamp>,
     }
 }
 
@@ -175,6 +177,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+        colour -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_tags (ticket_id, tag_id) {
+        ticket_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tickets -> contacts (contact_id));
@@ -183,6 +201,8 @@ diesel::joinable!(messages -> tickets (ticket_id));
 diesel::joinable!(outbox -> messages (message_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(user_preferences -> users (user_id));
+diesel::joinable!(ticket_tags -> tickets (ticket_id));
+diesel::joinable!(ticket_tags -> tags (tag_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -201,4 +221,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     texted_numbers,
     ticket_events,
     user_preferences,
+    tags,
+    ticket_tags,
 );

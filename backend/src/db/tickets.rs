@@ -7,8 +7,11 @@ use diesel::prelude::*;
 
 use crate::db::schema::{contacts, messages, opt_outs, outbox, ticket_events, ticket_reads, tickets, users};
 use crate::db::{AnyConnection, now};
-use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus, UserId};
+use crate::domain::{
+    DeliveryStatus, Direction, MessageId, Priority, TagColour, TagName, TicketId, TicketStatus, UserId,
+};
 use crate::on_backend;
+use crate::tags::Tag;
 use crate::tickets::Message;
 use crate::tickets::events::NewEvent;
 use crate::tickets::store::{
@@ -130,6 +133,7 @@ impl TicketStore for AnyConnection {
             preview: activity.preview.clone(),
             direction: activity.direction,
             inbound_id: activity.newest_inbound,
+            waiting: activity.waiting.flags(),
         })?;
         if let Some(status) = activity.status {
             // Only when the status really changes: setting it at all rewrites every index that involves it.
@@ -269,6 +273,34 @@ impl TicketStore for AnyConnection {
         };
         Ok(claimed == 1)
     }
+
+    fn find_tags(&mut self, names: &[TagName]) -> QueryResult<Vec<Tag>> {
+        crate::tags::find_tags_by_name(self, names)
+    }
+
+    fn create_tag(&mut self, name: &TagName, colour: &TagColour, at: NaiveDateTime) -> QueryResult<Option<Tag>> {
+        crate::tags::insert_tag(self, name, colour, at)
+    }
+
+    fn ticket_tags(&mut self, ticket_id: TicketId) -> QueryResult<Vec<Tag>> {
+        Ok(crate::tags::tags_of_tickets(self, &[ticket_id])?.remove(&ticket_id).unwrap_or_default())
+    }
+
+    fn change_ticket_tags(&mut self, ticket_id: TicketId, add: &[i64], remove: &[i64]) -> QueryResult<()> {
+        crate::tags::change_ticket_tags(self, ticket_id, add, remove)
+    }
+
+    fn ticket_priority(&mut self, ticket_id: TicketId) -> QueryResult<Priority> {
+        let rank: i16 = tickets::table.find(ticket_id).select(tickets::priority).first(self)?;
+        Ok(Priority::from_rank(rank).unwrap_or_default())
+    }
+
+    fn set_priority(&mut self, ticket_id: TicketId, priority: Priority, at: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(tickets::table.find(ticket_id))
+            .set((tickets::priority.eq(priority.rank()), tickets::updated_at.eq(at)))
+            .execute(self)
+            .map(drop)
+    }
 }
 
 /// The one place an opt-out is written: the customer sent STOP to this number of ours (or the gateway told
@@ -375,6 +407,8 @@ struct RecordActivity {
     preview: Option<String>,
     direction: Option<Direction>,
     inbound_id: Option<MessageId>,
+    /// Whether the message starts the ticket's wait for an answer, or ends it ([`Waiting::flags`]).
+    waiting: (bool, bool),
 }
 
 impl<DB> diesel::query_builder::QueryFragment<DB> for RecordActivity
@@ -386,6 +420,8 @@ where
     Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
     Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
     Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
 {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
@@ -403,7 +439,13 @@ where
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(" END, last_inbound_message_id = COALESCE(");
         out.push_bind_param::<Nullable<BigInt>, _>(&self.inbound_id)?;
-        out.push_sql(", last_inbound_message_id) WHERE id = ");
+        out.push_sql(", last_inbound_message_id), waiting_since = CASE WHEN ");
+        out.push_bind_param::<diesel::sql_types::Bool, _>(&self.waiting.1)?;
+        out.push_sql(" THEN NULL WHEN ");
+        out.push_bind_param::<diesel::sql_types::Bool, _>(&self.waiting.0)?;
+        out.push_sql(" THEN COALESCE(waiting_since, ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(") ELSE waiting_since END WHERE id = ");
         out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
         Ok(())
     }
@@ -464,7 +506,7 @@ mod contract {
     use super::*;
     use crate::db::StoreError;
     use crate::db::scratch::Scratch;
-    use crate::tickets::store::Origin;
+    use crate::tickets::store::{Origin, Waiting};
 
     const ANA: Pair<'static> = Pair { customer: "+14155550123", channel: "+14155550100" };
 
@@ -568,6 +610,7 @@ mod contract {
                 direction: Some(Direction::Inbound),
                 newest_inbound: Some(id),
                 status: Some(TicketStatus::Open),
+                waiting: Waiting::Starts,
             };
             store.record_activity(&activity)?;
             let later = at + Duration::seconds(1);
@@ -578,6 +621,7 @@ mod contract {
                 direction: None,
                 newest_inbound: None,
                 status: Some(TicketStatus::Pending),
+                waiting: Waiting::Keeps,
                 ..activity.clone()
             })?;
             let row: (i32, Option<String>, Option<Direction>, Option<NaiveDateTime>, Option<MessageId>, TicketStatus) =
@@ -679,6 +723,19 @@ mod contract {
             assert_eq!(stored[2].0, Some((false, false)), "{backend}: a known gateway id writes nothing");
             assert_eq!(stored[2].1.as_ref().map(|r| r.0), Some(0), "{backend}: nothing recorded on the ticket");
             assert_eq!(stored[3], (None, None), "{backend}: no ticket, nothing written");
+            // The text starts the ticket's wait for an answer in both forms; the known gateway id's ticket (its
+            // earlier text stored without being recorded on it) does not wait.
+            for prefix in ["+1415555010", "+1415555020"] {
+                let mut waiting = Vec::new();
+                for n in 0..3 {
+                    let since: Option<NaiveDateTime> = tickets::table
+                        .filter(tickets::customer_number.eq(format!("{prefix}{n}")))
+                        .select(tickets::waiting_since)
+                        .first(store)?;
+                    waiting.push(since.is_some());
+                }
+                assert_eq!(waiting, [true, true, false], "{backend}: {prefix}");
+            }
             Ok(())
         })
         .await;

@@ -12,6 +12,7 @@ mod phone;
 mod search;
 mod segments;
 mod status;
+mod tag;
 mod template;
 
 pub use body::{MAX_BODY_CHARS, MessageBody, MessageBodyError};
@@ -27,6 +28,7 @@ pub use phone::{PhoneNumber, PhoneNumberError};
 pub use search::SearchQuery;
 pub use segments::{Encoding, SegmentCount, count_segments};
 pub use status::{DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
+pub use tag::{Priority, TagColour, TagError, TagName};
 pub use template::{
     AutoReplyTemplate, CONFIRMATION_PLACEHOLDERS, ConfirmationTemplate, HELP_PLACEHOLDERS, OUT_OF_OFFICE_PLACEHOLDERS,
     Placeholder, REPLY_PLACEHOLDERS, Template, TemplateError, Values,

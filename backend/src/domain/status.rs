@@ -93,6 +93,8 @@ text_enum!(
         OptedOut => "opted_out",
         OptedIn => "opted_in",
         DeliveryFailed => "delivery_failed",
+        TagsChanged => "tags_changed",
+        PriorityChanged => "priority_changed",
     }
 );
 

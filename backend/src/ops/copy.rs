@@ -280,7 +280,7 @@ durable_table!(Tickets, tickets, TicketRow, key = [id], {
     updated_at: NaiveDateTime, closed_at: Option<NaiveDateTime>, contact_id: Option<i64>, assignee_id: Option<i64>,
     message_count: i32, last_message_preview: Option<String>, last_message_direction: Option<String>,
     last_message_at: Option<NaiveDateTime>, last_inbound_message_id: Option<i64>,
-    failed_delivery_at: Option<NaiveDateTime>,
+    failed_delivery_at: Option<NaiveDateTime>, priority: i16, waiting_since: Option<NaiveDateTime>,
 });
 durable_table!(Messages, messages, MessageRow, key = [id], {
     id: i64, ticket_id: i64, direction: String, internal: bool, body: String, author_id: Option<i64>,
@@ -315,6 +315,12 @@ durable_table!(TicketEvents, ticket_events, TicketEventRow, key = [id], {
 });
 durable_table!(UserPreferences, user_preferences, UserPreferencesRow, key = [user_id], {
     user_id: i64, choices: String, updated_at: NaiveDateTime,
+});
+durable_table!(Tags, tags, TagRow, key = [id], {
+    id: i64, name: String, colour: String, created_at: NaiveDateTime,
+});
+durable_table!(TicketTags, ticket_tags, TicketTagRow, key = [ticket_id, tag_id], {
+    ticket_id: i64, tag_id: i64,
 });
 
 /// Runs `$body` once per durable table with `$t` bound to it, in an order that satisfies the foreign keys
@@ -377,12 +383,29 @@ macro_rules! for_each_table {
             type $t = UserPreferences;
             $body
         }
+        {
+            type $t = Tags;
+            $body
+        }
+        {
+            type $t = TicketTags;
+            $body
+        }
     }};
 }
 
 /// The tables whose `id` comes from a sequence (PostgreSQL identity, SQLite rowid or AUTOINCREMENT).
-const ID_TABLES: [&str; 8] =
-    ["users", "api_tokens", "contacts", "tickets", "messages", "delivery_events", "canned_replies", "ticket_events"];
+const ID_TABLES: [&str; 9] = [
+    "users",
+    "api_tokens",
+    "contacts",
+    "tickets",
+    "messages",
+    "delivery_events",
+    "canned_replies",
+    "ticket_events",
+    "tags",
+];
 
 /// Rows per durable table, in copy order.
 fn count_rows(conn: &mut AnyConnection) -> QueryResult<Vec<(&'static str, i64)>> {

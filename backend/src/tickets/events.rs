@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{EventKind, MessageId, TicketId, TicketStatus, UserId};
+use crate::domain::{EventKind, MessageId, Priority, TicketId, TicketStatus, UserId};
 use crate::json::utc;
 
 /// What an event carries besides its kind, actor and time; stored as a small JSON object, absent fields
@@ -33,6 +33,16 @@ pub struct EventDetails {
     pub message_id: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Tags changed: the names put on and taken off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<Vec<String>>,
+    /// Priority changed: from and to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_priority: Option<Priority>,
 }
 
 /// An event to record.
@@ -67,7 +77,8 @@ pub struct Person {
 /// One entry of a ticket's timeline. Which optional fields are present depends on `kind`:
 /// `assigned` (`from`, `to`), `unassigned` (`from`), `status_changed` and `reopened` (`from_status`,
 /// `to_status`), `auto_closed` (`idle_hours`), `opted_out`/`opted_in` (`channel_number`),
-/// `delivery_failed` (`message_id`, `error`).
+/// `delivery_failed` (`message_id`, `error`), `tags_changed` (`added`, `removed`: tag names),
+/// `priority_changed` (`from_priority`, `to_priority`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TicketEvent {
     pub id: i64,
@@ -95,4 +106,14 @@ pub struct TicketEvent {
     pub message_id: Option<MessageId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `tags_changed`: the tag names put on the ticket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added: Option<Vec<String>>,
+    /// `tags_changed`: the tag names taken off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_priority: Option<Priority>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_priority: Option<Priority>,
 }

@@ -6,22 +6,26 @@
 //! ([`crate::db::Database::write`]), so each rule is applied atomically.
 
 mod auto_close;
+mod bulk;
 pub mod events;
 mod ingest;
 mod models;
 pub mod notifications;
 pub mod store;
+mod tagging;
 mod team_counts;
 mod work;
 
 pub use crate::db::queue::{
     AssigneeFilter, ChangeStamp, MessageCursor, MessageFilter, MessagePage, TicketCounts, TicketCursor, TicketFilter,
-    TicketPage, changed_tickets_for, events_stamp, find_ticket, list_stamp, list_tickets, thread, thread_stamp,
-    ticket_counts, ticket_events, ticket_exists, tickets_changed,
+    TicketPage, TicketSort, changed_tickets_for, events_stamp, find_ticket, list_stamp, list_tickets, thread,
+    thread_stamp, ticket_counts, ticket_events, ticket_exists, tickets_changed,
 };
 pub use auto_close::close_inactive_tickets;
+pub use bulk::update_tickets;
 pub use ingest::{InboundSms, IngestError, IngestOutcome, appended_outcome, ingest_inbound_sms, text_to_append};
 pub use models::{ContactRef, LastMessage, Message, MessageView, OutboxEntry, Ticket};
+pub use tagging::TagChange;
 pub use team_counts::TeamCountsCache;
 pub use work::{
     Conversation, Draft, StartConversationError, TicketChange, TicketError, mark_read, post_message, retry_message,
@@ -32,7 +36,7 @@ use diesel::result::Error as DieselError;
 
 use crate::db::now;
 use crate::domain::{MessageId, TicketId, TicketStatus};
-use store::{NewMessage, Origin, Pair, TicketActivity, TicketStore};
+use store::{NewMessage, Origin, Pair, TicketActivity, TicketStore, Waiting};
 
 /// How much of a message the ticket list shows.
 const PREVIEW_CHARS: usize = 160;
@@ -76,6 +80,11 @@ pub(crate) fn text_activity(message: &NewMessage<'_>, id: MessageId, added: i32)
         direction: from_a_person.then(|| message.direction()),
         newest_inbound: (message.origin == Origin::Customer).then_some(id),
         status: None,
+        waiting: match message.origin {
+            Origin::Customer => Waiting::Starts,
+            Origin::Agent(_) if !message.internal => Waiting::Ends,
+            Origin::Agent(_) | Origin::Automatic => Waiting::Keeps,
+        },
     }
 }
 

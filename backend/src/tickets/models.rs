@@ -4,8 +4,11 @@ use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::db::schema::messages;
-use crate::domain::{DeliveryStatus, Direction, Encoding, MessageId, TicketId, TicketStatus, UserId, count_segments};
+use crate::domain::{
+    DeliveryStatus, Direction, Encoding, MessageId, Priority, TicketId, TicketStatus, UserId, count_segments,
+};
 use crate::json::{utc, utc_opt};
+use crate::tags::Tag;
 
 /// A ticket as an agent sees it in the queue and the thread header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -47,6 +50,14 @@ pub struct Ticket {
     #[serde(serialize_with = "utc_opt")]
     #[schema(required = true)]
     pub failed_delivery_at: Option<NaiveDateTime>,
+    pub priority: Priority,
+    /// By name.
+    pub tags: Vec<Tag>,
+    /// When the oldest customer text no agent has answered since arrived (replies count; notes and automatic
+    /// messages do not); `null` when the customer waits for nothing.
+    #[serde(serialize_with = "utc_opt")]
+    #[schema(required = true)]
+    pub waiting_since: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

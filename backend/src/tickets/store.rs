@@ -7,7 +7,10 @@ use diesel::QueryResult;
 
 use super::Message;
 use super::events::NewEvent;
-use crate::domain::{DeliveryStatus, Direction, MessageId, TicketId, TicketStatus, UserId};
+use crate::domain::{
+    DeliveryStatus, Direction, MessageId, Priority, TagColour, TagName, TicketId, TicketStatus, UserId,
+};
+use crate::tags::Tag;
 
 /// A customer's number and the number of ours they text: at most one unclosed ticket each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +78,28 @@ pub struct TicketActivity {
     pub newest_inbound: Option<MessageId>,
     /// The status the ticket takes, if it changes.
     pub status: Option<TicketStatus>,
+    /// What the message does to the ticket's wait for an agent's answer (`waiting_since`).
+    pub waiting: Waiting,
+}
+
+/// What a new message does to `tickets.waiting_since`, the time of the oldest customer text no agent has
+/// answered since.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Waiting {
+    /// Notes and automatic messages answer nobody and ask nothing.
+    #[default]
+    Keeps,
+    /// A customer's text: the ticket waits from now, unless it waits already.
+    Starts,
+    /// An agent's reply to the customer: the ticket waits no more.
+    Ends,
+}
+
+impl Waiting {
+    /// As the two flags storage statements bind: (starts, ends).
+    pub fn flags(self) -> (bool, bool) {
+        (self == Self::Starts, self == Self::Ends)
+    }
 }
 
 /// A ticket as the rules see it when they act on it.
@@ -238,6 +263,22 @@ pub trait TicketStore {
         at: NaiveDateTime,
         since: Option<NaiveDateTime>,
     ) -> QueryResult<bool>;
+    /// The tags with these names, whatever their case.
+    fn find_tags(&mut self, names: &[TagName]) -> QueryResult<Vec<Tag>>;
+
+    /// Adds a tag; `None` when one with the name exists (a concurrent transaction added it first).
+    fn create_tag(&mut self, name: &TagName, colour: &TagColour, at: NaiveDateTime) -> QueryResult<Option<Tag>>;
+
+    /// The ticket's tags.
+    fn ticket_tags(&mut self, ticket_id: TicketId) -> QueryResult<Vec<Tag>>;
+
+    /// Puts tags (by id) on the ticket and takes others off; the ticket's `updated_at` is the caller's.
+    fn change_ticket_tags(&mut self, ticket_id: TicketId, add: &[i64], remove: &[i64]) -> QueryResult<()>;
+
+    fn ticket_priority(&mut self, ticket_id: TicketId) -> QueryResult<Priority>;
+
+    /// Sets the ticket's priority: a change of the ticket at `at`.
+    fn set_priority(&mut self, ticket_id: TicketId, priority: Priority, at: NaiveDateTime) -> QueryResult<()>;
 }
 
 /// [`TicketStore::append_text`] as the store's single steps.

@@ -4,11 +4,12 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::events::{EventDetails, NewEvent};
 use super::store::{NewMessage, Origin, Pair, TicketEdit, TicketState, TicketStore};
+use super::tagging::{TagChange, retag};
 use super::{Message, add_message, join_or_open_ticket};
 use crate::app_settings::RuntimeSettings;
 use crate::db::{AnyConnection, StoreError, now};
 use crate::domain::{
-    DeliveryStatus, Direction, EventKind, MessageBody, MessageId, PhoneNumber, TicketId, TicketStatus, UserId,
+    DeliveryStatus, Direction, EventKind, MessageBody, MessageId, PhoneNumber, Priority, TicketId, TicketStatus, UserId,
 };
 use crate::numbers::{SenderError, sender_number};
 
@@ -38,6 +39,9 @@ pub enum TicketError {
     RecipientOptedOut,
     #[error("the assignee must be an active user")]
     InvalidAssignee,
+    /// A tag name no tag has, and the actor may not create tags.
+    #[error("there is no tag named {0:?}; an admin can add it (or allow agents to create tags)")]
+    UnknownTag(String),
     #[error("only a failed text to the customer can be sent again")]
     NotRetryable,
     #[error(transparent)]
@@ -96,6 +100,11 @@ pub struct TicketChange {
     pub status: Option<TicketStatus>,
     /// `Some(None)` unassigns.
     pub assignee: Option<Option<UserId>>,
+    pub tags: Option<TagChange>,
+    pub priority: Option<Priority>,
+    /// Whether a tag name no tag has yet creates that tag (admins, or agents when the setting allows);
+    /// otherwise it is refused.
+    pub may_create_tags: bool,
 }
 
 /// Moves a ticket between open and pending, closes or reopens it, or (re)assigns it, and records each change
@@ -119,10 +128,10 @@ pub fn update_ticket(
     {
         return Err(TicketError::InvalidAssignee);
     }
-    if status.is_none() && assignee.is_none() {
-        return Ok(());
-    }
     let at = now();
+    if status.is_none() && assignee.is_none() {
+        return retag(store, ticket_id, actor, &change, at);
+    }
     let edit =
         TicketEdit { status, closed_at: status.map(|s| (s == TicketStatus::Closed).then_some(at)), assignee, at };
     store.edit_ticket(ticket_id, &edit).map_err(|e| match e {
@@ -142,7 +151,7 @@ pub fn update_ticket(
         let details = EventDetails { from_assignee: ticket.assignee, to_assignee: to, ..EventDetails::default() };
         store.record_event(&event(kind).with(details))?;
     }
-    Ok(())
+    retag(store, ticket_id, actor, &change, at)
 }
 
 /// Marks everything in the ticket read for this agent.

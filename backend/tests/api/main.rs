@@ -28,6 +28,7 @@ mod queue;
 mod queue_agents;
 mod replicas;
 mod shutdown;
+mod tags_priority;
 mod templates;
 mod timeline;
 
@@ -190,6 +191,11 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         customers::a_customer_without_a_contact_gets_one_on_their_first_edit,
         customers::customer_edits_and_lookups_refuse_bad_input_unknown_customers_and_strangers,
         customers::contacts_are_found_by_name_number_or_notes_and_paged,
+        tags_priority::admins_manage_tags_and_agents_read_them,
+        tags_priority::tags_and_priority_are_set_on_the_timeline_and_filter_the_queue,
+        tags_priority::waiting_since_starts_with_a_customer_text_and_ends_with_an_agent_reply,
+        tags_priority::the_queue_sorts_by_waiting_and_priority_a_page_at_a_time,
+        tags_priority::bulk_changes_apply_to_each_ticket_alone_and_report_each,
     ]
 }
 

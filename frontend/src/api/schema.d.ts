@@ -119,6 +119,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/export/messages.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every message (texts both ways, automatic messages and internal notes) of the tickets the queue's
+         *     filters match, with `from`/`to` on when the message was written, by ticket and then by message, as CSV:
+         *     `id`, `ticket_id`, `created_at`, `direction`, `kind` (`customer`, `agent`, `automatic`, `note`), `author`,
+         *     `author_email`, `body`, `delivery_status`, `customer_number`, `our_number`. Streamed as the tickets are.
+         */
+        get: operations["export_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/export/tickets.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every ticket the queue's filters match (with `from`/`to` on when it was opened), by id, as CSV: `id`,
+         *     `status`, `customer_number`, `contact_name`, `our_number`, `assignee_email`, `assignee_name`,
+         *     `created_at`, `updated_at`, `closed_at`, `message_count`, `last_message_at`, `opted_out`. Streamed: an
+         *     error after the first rows cuts the download short rather than changing the status.
+         */
+        get: operations["export_tickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -293,6 +337,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tag, by name. */
+        get: operations["list_tags"];
+        put?: never;
+        /** Add a tag. */
+        post: operations["create_tag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tags/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a tag: it comes off every ticket. */
+        delete: operations["delete_tag"];
+        options?: never;
+        head?: never;
+        /** Rename or recolour a tag; the tickets that carry it show the change. */
+        patch: operations["update_tag"];
+        trace?: never;
+    };
     "/api/team": {
         parameters: {
             query?: never;
@@ -324,6 +404,26 @@ export interface paths {
         get: operations["list_tickets"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply one change to several tickets: each ticket on its own, as `PATCH /api/tickets/{id}` would (all of
+         *     the change or none of it per ticket), each with its outcome.
+         */
+        post: operations["bulk_update"];
         delete?: never;
         options?: never;
         head?: never;
@@ -629,6 +729,8 @@ export interface components {
         };
         /** @description The settings in effect, as the API shows them. */
         AppSettings: {
+            /** @description Whether agents may create a tag by putting a new name on a ticket (admins always may). */
+            agents_can_create_tags: boolean;
             /**
              * Format: int32
              * @description Tickets without activity for this many hours are closed; `null` never closes them.
@@ -679,6 +781,41 @@ export interface components {
             sms_simulator_enabled: boolean;
             /** @description Whether `X-Twilio-Signature` is checked on Twilio's webhooks. */
             twilio_verify_signatures: boolean;
+        };
+        /** @description One change for many tickets: exactly one of the fields. */
+        BulkChange: {
+            /**
+             * Format: int64
+             * @description A user id, or `null` to unassign.
+             */
+            assignee_id?: number | null;
+            priority?: components["schemas"]["Priority"] | null;
+            status?: components["schemas"]["TicketStatus"] | null;
+            /** @description Replaces each ticket's tags. */
+            tags?: string[] | null;
+            tags_add?: string[] | null;
+            tags_remove?: string[] | null;
+        };
+        /** @description What became of one ticket of a bulk change. */
+        BulkOutcome: {
+            /**
+             * @description When not `ok`: the error code the same change to this ticket alone gets (`not_found`,
+             *     `newer_ticket_open`, `unknown_tag`…).
+             */
+            error?: string | null;
+            message?: string | null;
+            ok: boolean;
+            /** Format: int64 */
+            ticket_id: number;
+        };
+        BulkRequest: {
+            change: components["schemas"]["BulkChange"];
+            /** @description 1 to 200 tickets. */
+            ticket_ids: number[];
+        };
+        BulkResult: {
+            /** @description One per ticket, in the order asked. */
+            results: components["schemas"]["BulkOutcome"][];
         };
         /** @description Business hours as an admin writes them (`PUT /api/settings`): parsed by [`BusinessHours::parse`]. */
         BusinessHoursInput: {
@@ -916,7 +1053,7 @@ export interface components {
          * @description What happened to a ticket, as its timeline shows it (`tickets/events.rs`).
          * @enum {string}
          */
-        EventKind: "assigned" | "unassigned" | "status_changed" | "auto_closed" | "reopened" | "opted_out" | "opted_in" | "delivery_failed";
+        EventKind: "assigned" | "unassigned" | "status_changed" | "auto_closed" | "reopened" | "opted_out" | "opted_in" | "delivery_failed" | "tags_changed" | "priority_changed";
         EventList: {
             /** @description Oldest first. */
             events: components["schemas"]["TicketEvent"][];
@@ -1103,6 +1240,11 @@ export interface components {
             notify_new_unassigned?: boolean | null;
             sound?: boolean | null;
         };
+        /**
+         * @description How urgent a ticket is. Stored as its rank (a small integer that sorts and indexes as the ranks do).
+         * @enum {string}
+         */
+        Priority: "low" | "normal" | "high" | "urgent";
         /** @enum {string} */
         Role: "admin" | "agent";
         SegmentCount: {
@@ -1148,6 +1290,7 @@ export interface components {
          *     default sender.
          */
         SettingsUpdate: {
+            agents_can_create_tags?: boolean | null;
             /** Format: int32 */
             auto_close_after_hours?: number | null;
             business_hours?: components["schemas"]["BusinessHoursInput"] | null;
@@ -1201,6 +1344,39 @@ export interface components {
             opened_ticket: boolean;
             ticket_id: components["schemas"]["TicketId"];
         };
+        /** @description A tag, as tickets and the tag list show it. */
+        Tag: {
+            /**
+             * @description `#rrggbb`.
+             * @example #d97706
+             */
+            colour: string;
+            /** Format: int64 */
+            id: number;
+            /** @example refund */
+            name: string;
+        };
+        TagInput: {
+            /**
+             * @description `#rrggbb`; a new tag without one is grey.
+             * @example #d97706
+             */
+            colour?: string | null;
+            /**
+             * @description 1 to 40 characters, no commas; unique whatever the case.
+             * @example refund
+             */
+            name?: string | null;
+        };
+        TagList: {
+            /**
+             * @description Whether the caller may create a tag by putting a new name on a ticket (admins; agents when an admin
+             *     turned `agents_can_create_tags` on).
+             */
+            can_create: boolean;
+            /** @description By name. */
+            tags: components["schemas"]["Tag"][];
+        };
         /** @description A person on the team, as every agent sees them (for assignment and names). */
         TeamMember: {
             active: boolean;
@@ -1244,7 +1420,10 @@ export interface components {
             message_count: number;
             /** @description The customer sent STOP to this number of ours: replies are refused until they send START. */
             opted_out: boolean;
+            priority: components["schemas"]["Priority"];
             status: components["schemas"]["TicketStatus"];
+            /** @description By name. */
+            tags: components["schemas"]["Tag"][];
             /** @description The customer wrote something the requesting agent has not marked read. */
             unread: boolean;
             /**
@@ -1252,6 +1431,12 @@ export interface components {
              * @description Last activity: a message, a status change or an assignment.
              */
             updated_at: string;
+            /**
+             * Format: date-time
+             * @description When the oldest customer text no agent has answered since arrived (replies count; notes and automatic
+             *     messages do not); `null` when the customer waits for nothing.
+             */
+            waiting_since: string | null;
         };
         /** @description The numbers behind the queue's tabs. */
         TicketCounts: {
@@ -1285,15 +1470,19 @@ export interface components {
          * @description One entry of a ticket's timeline. Which optional fields are present depends on `kind`:
          *     `assigned` (`from`, `to`), `unassigned` (`from`), `status_changed` and `reopened` (`from_status`,
          *     `to_status`), `auto_closed` (`idle_hours`), `opted_out`/`opted_in` (`channel_number`),
-         *     `delivery_failed` (`message_id`, `error`).
+         *     `delivery_failed` (`message_id`, `error`), `tags_changed` (`added`, `removed`: tag names),
+         *     `priority_changed` (`from_priority`, `to_priority`).
          */
         TicketEvent: {
             actor: components["schemas"]["Person"] | null;
+            /** @description `tags_changed`: the tag names put on the ticket. */
+            added?: string[] | null;
             /** Format: date-time */
             at: string;
             channel_number?: string | null;
             error?: string | null;
             from?: components["schemas"]["Person"] | null;
+            from_priority?: components["schemas"]["Priority"] | null;
             from_status?: components["schemas"]["TicketStatus"] | null;
             /** Format: int64 */
             id: number;
@@ -1301,7 +1490,10 @@ export interface components {
             idle_hours?: number | null;
             kind: components["schemas"]["EventKind"];
             message_id?: components["schemas"]["MessageId"] | null;
+            /** @description `tags_changed`: the tag names taken off. */
+            removed?: string[] | null;
             to?: components["schemas"]["Person"] | null;
+            to_priority?: components["schemas"]["Priority"] | null;
             to_status?: components["schemas"]["TicketStatus"] | null;
         };
         /**
@@ -1325,7 +1517,13 @@ export interface components {
              * @description A user id, or `null` to unassign.
              */
             assignee_id?: number | null;
+            priority?: components["schemas"]["Priority"] | null;
             status?: components["schemas"]["TicketStatus"] | null;
+            /**
+             * @description Tag names: the ticket's tags become these. A name no tag has is created if the caller may (admins;
+             *     agents when `agents_can_create_tags` is on), otherwise 422 `unknown_tag`.
+             */
+            tags?: string[] | null;
         };
         UpdateUser: {
             /** @description `false` deactivates: the user's sessions and tokens stop working at once. */
@@ -2050,6 +2248,172 @@ export interface operations {
             };
         };
     };
+    export_messages: {
+        parameters: {
+            query?: {
+                /** @description `open`, `pending`, `closed`, `all` (the default), or several separated by commas (`open,pending`). */
+                status?: string;
+                /** @description `me`, `none` (unassigned) or a user id. */
+                assignee?: string;
+                /** @description Full-text search over message bodies, the customer's number and the contact's name. */
+                q?: string;
+                /** @description Only this customer's tickets (any number format; normalised to E.164). */
+                customer_number?: string;
+                /** @description Only tickets changed since this time (RFC 3339), e.g. the newest `updated_at` already seen. */
+                updated_since?: string;
+                /** @description Only tickets with this tag (by name, whatever its case). */
+                tag?: string;
+                /** @description Only tickets of this priority: `low`, `normal`, `high` or `urgent`. */
+                priority?: string;
+                /**
+                 * @description Only rows created at or after this: an RFC 3339 time, or a date (`2026-12-01`: from 00:00 UTC).
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description Only rows created up to this: an RFC 3339 time (included), or a date (`2026-12-07`: the whole day, UTC).
+                 * @example 2026-12-07
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV, with a header line */
+            200: {
+                headers: {
+                    /** @description attachment; filename="messages-<date>.csv" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_tickets: {
+        parameters: {
+            query?: {
+                /** @description `open`, `pending`, `closed`, `all` (the default), or several separated by commas (`open,pending`). */
+                status?: string;
+                /** @description `me`, `none` (unassigned) or a user id. */
+                assignee?: string;
+                /** @description Full-text search over message bodies, the customer's number and the contact's name. */
+                q?: string;
+                /** @description Only this customer's tickets (any number format; normalised to E.164). */
+                customer_number?: string;
+                /** @description Only tickets changed since this time (RFC 3339), e.g. the newest `updated_at` already seen. */
+                updated_since?: string;
+                /** @description Only tickets with this tag (by name, whatever its case). */
+                tag?: string;
+                /** @description Only tickets of this priority: `low`, `normal`, `high` or `urgent`. */
+                priority?: string;
+                /**
+                 * @description Only rows created at or after this: an RFC 3339 time, or a date (`2026-12-01`: from 00:00 UTC).
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description Only rows created up to this: an RFC 3339 time (included), or a date (`2026-12-07`: the whole day, UTC).
+                 * @example 2026-12-07
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV, with a header line */
+            200: {
+                headers: {
+                    /** @description attachment; filename="tickets-<date>.csv" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -2719,6 +3083,267 @@ export interface operations {
             };
         };
     };
+    list_tags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagList"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A tag has the name (`tag_name_taken`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bad name or colour (`invalid_tag_name`, `invalid_colour`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing to return */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_tag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tag"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Another tag has the name (`tag_name_taken`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A bad name or colour (`invalid_tag_name`, `invalid_colour`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     team: {
         parameters: {
             query?: never;
@@ -2761,10 +3386,21 @@ export interface operations {
                 customer_number?: string;
                 /** @description Only tickets changed since this time (RFC 3339), e.g. the newest `updated_at` already seen. */
                 updated_since?: string;
+                /** @description Only tickets with this tag (by name, whatever its case). */
+                tag?: string;
+                /** @description Only tickets of this priority: `low`, `normal`, `high` or `urgent`. */
+                priority?: string;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Page size, 1 to 200 (default 50). */
                 limit?: number;
+                /**
+                 * @description `activity` (newest activity first, the default), `waiting` (the tickets whose oldest unanswered
+                 *     customer text is oldest first, then those not waiting, by id) or `priority` (most urgent first, then
+                 *     as `waiting`). A cursor belongs to its sort. With `updated_since`, place the changed rows by the keys
+                 *     they carry (`updated_at`; `waiting_since`; `priority`), then `id`.
+                 */
+                sort?: string;
             };
             header?: {
                 /** @description The ETag of the last answer */
@@ -2811,6 +3447,84 @@ export interface operations {
                 };
             };
             /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulk_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No or too many tickets (`invalid_ticket_ids`), not exactly one change (`invalid_change`), or a bad value */
             422: {
                 headers: {
                     [name: string]: unknown;

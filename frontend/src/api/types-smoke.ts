@@ -45,4 +45,7 @@ export const exampleTicket = {
   contact: { id: 7, name: null },
   last_message: { preview: "Hello", direction: "inbound", at: "2025-01-01T00:00:00Z" },
   failed_delivery_at: null,
+  priority: "normal",
+  tags: [],
+  waiting_since: null,
 } satisfies Ticket;

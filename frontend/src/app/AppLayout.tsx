@@ -115,6 +115,11 @@ export function AppLayout() {
                 </NavLink>
               </li>
               <li>
+                <NavLink to="/admin/tags" className={navClass}>
+                  Tags
+                </NavLink>
+              </li>
+              <li>
                 <NavLink to="/admin/settings" className={navClass}>
                   Settings
                 </NavLink>

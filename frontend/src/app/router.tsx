@@ -14,6 +14,7 @@ import { NotFoundPage, RouteErrorPage } from "./RouteErrorPage";
 const UsersPage = lazy(() => import("../features/users/components/UsersPage"));
 const TokensPage = lazy(() => import("../features/tokens/components/TokensPage"));
 const CannedRepliesPage = lazy(() => import("../features/canned-replies/components/CannedRepliesPage"));
+const TagsPage = lazy(() => import("../features/tags/components/TagsPage"));
 const SettingsPage = lazy(() => import("../features/settings/components/SettingsPage"));
 const SimulatorPage = lazy(() => import("../features/simulator/components/SimulatorPage"));
 const NotificationsPage = lazy(() => import("../features/notifications/components/NotificationsPage"));
@@ -49,6 +50,7 @@ export const routes: RouteObject[] = [
               { path: "admin/users", element: <LazyPage page={UsersPage} /> },
               { path: "admin/tokens", element: <LazyPage page={TokensPage} /> },
               { path: "admin/canned-replies", element: <LazyPage page={CannedRepliesPage} /> },
+              { path: "admin/tags", element: <LazyPage page={TagsPage} /> },
               { path: "admin/settings", element: <LazyPage page={SettingsPage} /> },
               { path: "simulator", element: <LazyPage page={SimulatorPage} /> },
             ],

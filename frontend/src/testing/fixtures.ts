@@ -32,6 +32,11 @@ export function session(user: Schemas["User"] = agent): Schemas["SessionInfo"] {
   return { user, csrf_token: `csrf-${user.id}` };
 }
 
+export const tags: Schemas["Tag"][] = [
+  { id: 1, name: "billing", colour: "#2563eb" },
+  { id: 2, name: "refund", colour: "#d97706" },
+];
+
 /** A ticket as the API sends it. */
 export type TicketFixture = Schemas["Ticket"];
 
@@ -52,6 +57,9 @@ export function ticket(overrides: Partial<TicketFixture> = {}): TicketFixture {
     closed_at: null,
     contact: { id: 7, name: "Carla Customer" },
     last_message: { preview: "Is my order on its way?", direction: "inbound", at: minutesAgo(3) },
+    priority: "normal",
+    tags: [],
+    waiting_since: minutesAgo(30),
     ...overrides,
   };
 }
@@ -121,6 +129,7 @@ export function settings(overrides: Partial<Schemas["AppSettings"]> = {}): Schem
     help_reply_template: "{business_name}: we answer texts here. Reply STOP to opt out.",
     business_hours: null,
     out_of_office_template: "We are closed until {next_open}. Ticket {ticket_id}.",
+    agents_can_create_tags: false,
     ...overrides,
   };
 }

@@ -19,6 +19,7 @@ export const defaultHandlers = [
   http.get("/api/tickets", () => HttpResponse.json<Schemas["TicketList"]>({ tickets: [], next_cursor: null })),
   http.get("/api/numbers", () => HttpResponse.json(fixtures.numbers)),
   http.get("/api/canned-replies", () => HttpResponse.json<Schemas["CannedReplyView"][]>([])),
+  http.get("/api/tags", () => HttpResponse.json<Schemas["TagList"]>({ tags: fixtures.tags, can_create: false })),
   http.post("/api/tickets/:id/read", () => new HttpResponse(null, { status: 204 })),
   http.get("/api/tickets/:id/events", () => HttpResponse.json<Schemas["EventList"]>({ events: [] })),
   http.get("/api/me/preferences", () => HttpResponse.json(fixtures.preferences)),

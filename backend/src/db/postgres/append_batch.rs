@@ -290,7 +290,10 @@ impl QueryFragment<Pg> for AppendBatch {
              last_message_at = CASE WHEN n.direction IS NULL THEN tickets.last_message_at ELSE ",
         );
         out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(" END, last_inbound_message_id = n.id, status = CASE WHEN tickets.status = ");
+        // Every text here is a customer's (`Waiting::Starts`): the ticket waits from now unless it waits already.
+        out.push_sql(" END, waiting_since = COALESCE(tickets.waiting_since, ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql("), last_inbound_message_id = n.id, status = CASE WHEN tickets.status = ");
         out.push_bind_param::<Text, _>(&self.from)?;
         out.push_sql(" THEN ");
         out.push_bind_param::<Text, _>(&self.to)?;
@@ -439,6 +442,16 @@ mod tests {
                 assert_eq!(batched.1[0].0, 2, "both texts of the batch counted");
                 assert_eq!(batched.1[0].1.as_deref(), Some("Second, newest"));
                 assert_eq!(batched.1[1].4, TicketStatus::Open, "the pending ticket reopened");
+                // Every ticket a text joined waits for an answer since then, in both forms.
+                for prefix in ["+1415555030", "+1415555040"] {
+                    for n in [0, 1, 2, 4] {
+                        let since: Option<chrono::NaiveDateTime> = crate::db::schema::tickets::table
+                            .filter(crate::db::schema::tickets::customer_number.eq(format!("{prefix}{n}")))
+                            .select(crate::db::schema::tickets::waiting_since)
+                            .first(store)?;
+                        assert!(since.is_some(), "{prefix}{n}");
+                    }
+                }
                 Ok(())
             })
             .await

@@ -40,6 +40,7 @@ pub(in crate::db) fn append_text(
         shown_direction: activity.direction,
         newest_inbound: activity.newest_inbound.is_some(),
         added: activity.added_messages,
+        waiting: activity.waiting.flags(),
         from: transition.from,
         to: transition.to,
     };
@@ -64,6 +65,8 @@ struct AppendText {
     shown_direction: Option<Direction>,
     newest_inbound: bool,
     added: i32,
+    /// (starts, ends) the ticket's wait for an answer.
+    waiting: (bool, bool),
     from: TicketStatus,
     to: TicketStatus,
 }
@@ -118,7 +121,13 @@ impl QueryFragment<Pg> for AppendText {
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(" END, last_inbound_message_id = CASE WHEN ");
         out.push_bind_param::<Bool, _>(&self.newest_inbound)?;
-        out.push_sql(" THEN m.id ELSE tickets.last_inbound_message_id END, status = CASE WHEN tickets.status = ");
+        out.push_sql(" THEN m.id ELSE tickets.last_inbound_message_id END, waiting_since = CASE WHEN ");
+        out.push_bind_param::<Bool, _>(&self.waiting.1)?;
+        out.push_sql(" THEN NULL WHEN ");
+        out.push_bind_param::<Bool, _>(&self.waiting.0)?;
+        out.push_sql(" THEN COALESCE(tickets.waiting_since, ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(") ELSE tickets.waiting_since END, status = CASE WHEN tickets.status = ");
         out.push_bind_param::<Text, _>(&self.from)?;
         out.push_sql(" THEN ");
         out.push_bind_param::<Text, _>(&self.to)?;

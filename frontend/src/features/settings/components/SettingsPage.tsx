@@ -19,6 +19,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
   const [helpReply, setHelpReply] = useState(settings.help_reply_template);
   const [outOfOffice, setOutOfOffice] = useState(settings.out_of_office_template);
   const [hours, setHours] = useState(() => draftFrom(settings.business_hours));
+  const [agentTags, setAgentTags] = useState(settings.agents_can_create_tags);
   const [saved, setSaved] = useState(false);
   const templateError = fieldError(save.error, "confirmation_template");
   const helpReplyError = fieldError(save.error, "help_reply_template");
@@ -51,6 +52,7 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
             help_reply_template: helpReply,
             out_of_office_template: outOfOffice,
             business_hours: hoursFromDraft(hours),
+            agents_can_create_tags: agentTags,
           },
           {
             onSuccess: (saved) => {
@@ -151,6 +153,15 @@ function SettingsForm({ settings }: { settings: AppSettings }) {
           hint="Refuse webhooks without a valid MessageBird-Signature-JWT."
           checked={messagebird}
           onChange={(event) => { setMessagebird(event.target.checked); }}
+        />
+      </fieldset>
+      <fieldset>
+        <legend>Tags</legend>
+        <CheckboxField
+          label="Agents may create tags"
+          hint="Lets agents add a tag by typing a new name on a ticket. Admins always may; they manage tags under Tags."
+          checked={agentTags}
+          onChange={(event) => { setAgentTags(event.target.checked); }}
         />
       </fieldset>
       <fieldset>

@@ -56,12 +56,44 @@ export const QUEUE_PAGE_SIZE = 50;
  */
 export type SearchScope = "everywhere" | "tab";
 
+export type QueueSort = "activity" | "waiting" | "priority";
+
+export const QUEUE_SORT_LABELS: Record<QueueSort, string> = {
+  activity: "Newest activity",
+  waiting: "Waiting longest",
+  priority: "Priority",
+};
+
+/** How the queue is narrowed and ordered on top of its tab: a sort, and a tag and priority to show only. */
+export interface QueueView {
+  sort: QueueSort;
+  /** A tag's name, or "" for any. */
+  tag: string;
+  /** A priority, or "" for any. */
+  priority: Schemas["Priority"] | "";
+}
+
+export const DEFAULT_QUEUE_VIEW: QueueView = { sort: "activity", tag: "", priority: "" };
+
+/** The list API's filters of a view (the CSV export takes them too): only those set. */
+export function viewFilters(view: QueueView): { tag?: string; priority?: Schemas["Priority"] } {
+  return {
+    ...(view.tag ? { tag: view.tag } : {}),
+    ...(view.priority ? { priority: view.priority } : {}),
+  };
+}
+
+/** The list API's parameters for a view: only what differs from the default. */
+function viewParams(view: QueueView): { sort?: QueueSort; tag?: string; priority?: Schemas["Priority"] } {
+  return { ...(view.sort !== "activity" ? { sort: view.sort } : {}), ...viewFilters(view) };
+}
+
 export const ticketKeys = {
   /** Everything ticket-shaped: invalidate after any change to a ticket. */
   all: ["tickets"] as const,
   counts: ["tickets", "counts"] as const,
-  list: (tab: QueueTab, search: string, scope: SearchScope = "everywhere") =>
-    ["tickets", "list", { tab, search, scope: search ? scope : "tab" }] as const,
+  list: (tab: QueueTab, search: string, scope: SearchScope = "everywhere", view: QueueView = DEFAULT_QUEUE_VIEW) =>
+    ["tickets", "list", { tab, search, scope: search ? scope : "tab", ...viewParams(view) }] as const,
   detail: (id: number) => ["tickets", "detail", id] as const,
 };
 
@@ -80,15 +112,21 @@ export function listFilters(tab: QueueTab, search: string, scope: SearchScope): 
 /** A page of the queue; the first also carries the tab counts fetched with it, so tabs and list agree. */
 export type QueuePage = Schemas["TicketList"] & { counts?: TicketCounts };
 
-export function queueQuery(tab: QueueTab, search: string, scope: SearchScope = "everywhere") {
+export function queueQuery(
+  tab: QueueTab,
+  search: string,
+  scope: SearchScope = "everywhere",
+  view: QueueView = DEFAULT_QUEUE_VIEW,
+) {
   return infiniteQueryOptions({
-    queryKey: ticketKeys.list(tab, search, scope),
+    queryKey: ticketKeys.list(tab, search, scope, view),
     queryFn: async ({ pageParam, signal, client }): Promise<QueuePage> => {
       const list = unwrap(
         api.GET("/api/tickets", {
           params: {
             query: {
               ...listFilters(tab, search, scope),
+              ...viewParams(view),
               ...(pageParam ? { cursor: pageParam } : {}),
               limit: QUEUE_PAGE_SIZE,
             },
@@ -109,8 +147,8 @@ export function queueQuery(tab: QueueTab, search: string, scope: SearchScope = "
 }
 
 /** One tab of the queue (or a search), a page at a time (the first page only until "Load more"), kept live by polling. */
-export function useQueue(tab: QueueTab, search: string, scope: SearchScope = "everywhere") {
-  return useInfiniteQuery(queueQuery(tab, search, scope));
+export function useQueue(tab: QueueTab, search: string, scope: SearchScope = "everywhere", view: QueueView = DEFAULT_QUEUE_VIEW) {
+  return useInfiniteQuery(queueQuery(tab, search, scope, view));
 }
 
 export function useTicketCounts() {

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useNavigate } from "react-router";
 import { EmptyState, ErrorState, Loading } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
@@ -7,7 +8,20 @@ import { useCurrentUser } from "../../auth/api/session";
 import { ExportMenu } from "../../export/ExportMenu";
 import { useNumbersOfOurs } from "../../numbers/api/numbers";
 import { useQueueDensity } from "../api/density";
-import { QUEUE_TAB_LABELS, listFilters, useQueue, type QueueTab, type SearchScope } from "../api/tickets";
+import { BulkToolbar } from "../../tags/components/BulkToolbar";
+import { PRIORITIES, PRIORITY_LABELS, useTags } from "../../tags/api/tags";
+import {
+  DEFAULT_QUEUE_VIEW,
+  QUEUE_SORT_LABELS,
+  QUEUE_TAB_LABELS,
+  listFilters,
+  useQueue,
+  viewFilters,
+  type QueueSort,
+  type QueueTab,
+  type QueueView,
+  type SearchScope,
+} from "../api/tickets";
 import { useTeamNames } from "../api/team";
 import styles from "./queue.module.css";
 import { QueueRow } from "./QueueRow";
@@ -83,7 +97,12 @@ export function QueuePane({
   selectedId: number | null;
 }) {
   const user = useCurrentUser();
-  const queue = useQueue(tab, activeSearch, scope);
+  const [view, setView] = useState<QueueView>(DEFAULT_QUEUE_VIEW);
+  const queue = useQueue(tab, activeSearch, scope, view);
+  const tags = useTags();
+  // Tickets selected for a bulk action, and the one toggled last (where a Shift-click range starts).
+  const [checked, setChecked] = useState<ReadonlySet<number>>(new Set());
+  const [anchor, setAnchor] = useState<number | null>(null);
   const numbers = useNumbersOfOurs();
   const [density, setDensity] = useQueueDensity();
   const teamName = useTeamNames();
@@ -108,6 +127,21 @@ export function QueuePane({
     row?.focus();
     row?.scrollIntoView({ block: "nearest" });
   }
+  /** Selects or unselects a row; with `range`, every row from the last one toggled to it takes its new state. */
+  function toggle(id: number, range: boolean) {
+    const next = new Set(checked);
+    const on = !checked.has(id);
+    const from = anchor === null ? -1 : tickets.findIndex((ticket) => ticket.id === anchor);
+    const to = tickets.findIndex((ticket) => ticket.id === id);
+    const span = range && from !== -1 && to !== -1 ? tickets.slice(Math.min(from, to), Math.max(from, to) + 1) : [];
+    for (const ticketId of span.length > 0 ? span.map((ticket) => ticket.id) : [id]) {
+      if (on) next.add(ticketId);
+      else next.delete(ticketId);
+    }
+    setChecked(next);
+    setAnchor(id);
+  }
+
   useShortcuts({
     j: () => {
       move(1);
@@ -115,7 +149,16 @@ export function QueuePane({
     k: () => {
       move(-1);
     },
+    // x: select or unselect the row with the keyboard focus (or the open ticket's).
+    x: (event) => {
+      // The row's link, or its checkbox (beside the link, in the same list item).
+      const row = event.target instanceof Element ? event.target.closest("li") : null;
+      const focused = row?.querySelector<HTMLElement>("[data-ticket-id]");
+      const id = focused ? Number(focused.dataset.ticketId) : selectedId;
+      if (id !== null && tickets.some((ticket) => ticket.id === id)) toggle(id, event.shiftKey);
+    },
   });
+  const selectedIds = tickets.filter((ticket) => checked.has(ticket.id)).map((ticket) => ticket.id);
 
   function assigneeName(id: number | null): string | null {
     if (id === null) return null;
@@ -140,7 +183,7 @@ export function QueuePane({
             />
             Compact rows
           </label>
-          {user.role === "admin" ? <ExportMenu filters={listFilters(tab, activeSearch, scope)} /> : null}
+          {user.role === "admin" ? <ExportMenu filters={{ ...listFilters(tab, activeSearch, scope), ...viewFilters(view) }} /> : null}
         </div>
         <form
           role="search"
@@ -164,6 +207,67 @@ export function QueuePane({
         </form>
         {searching ? (
           <SearchScopeLine search={activeSearch} scope={scope} tab={tab} onScopeChange={onScopeChange} />
+        ) : null}
+        <div className={styles.viewControls}>
+          <div className="field-inline">
+            <label htmlFor="queue-sort">Sort</label>
+            <select
+              id="queue-sort"
+              value={view.sort}
+              onChange={(event) => {
+                setView({ ...view, sort: event.target.value as QueueSort });
+              }}
+            >
+              {(Object.keys(QUEUE_SORT_LABELS) as QueueSort[]).map((sort) => (
+                <option key={sort} value={sort}>
+                  {QUEUE_SORT_LABELS[sort]}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field-inline">
+            <label htmlFor="queue-tag">Tag</label>
+            <select
+              id="queue-tag"
+              value={view.tag}
+              onChange={(event) => {
+                setView({ ...view, tag: event.target.value });
+              }}
+            >
+              <option value="">Any</option>
+              {(tags.data?.tags ?? []).map((tag) => (
+                <option key={tag.id} value={tag.name}>
+                  {tag.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field-inline">
+            <label htmlFor="queue-priority">Priority</label>
+            <select
+              id="queue-priority"
+              value={view.priority}
+              onChange={(event) => {
+                setView({ ...view, priority: event.target.value as QueueView["priority"] });
+              }}
+            >
+              <option value="">Any</option>
+              {PRIORITIES.map((priority) => (
+                <option key={priority} value={priority}>
+                  {PRIORITY_LABELS[priority]}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+        {selectedIds.length > 0 ? (
+          <BulkToolbar
+            ticketIds={selectedIds}
+            onClear={() => {
+              setChecked(new Set());
+              setAnchor(null);
+            }}
+          />
         ) : null}
         <QueueTabs
           tab={tab}
@@ -222,6 +326,10 @@ export function QueuePane({
                   search={activeSearch}
                   showChannel={severalNumbers}
                   compact={density === "compact"}
+                  checked={checked.has(ticket.id)}
+                  onToggle={(range) => {
+                    toggle(ticket.id, range);
+                  }}
                 />
               ))}
             </ul>
@@ -242,7 +350,7 @@ export function QueuePane({
         )}
       </div>
       <p className="shortcut-hint">
-        <kbd>j</kbd> <kbd>k</kbd> next/previous · <kbd>r</kbd> reply · <kbd>Esc</kbd> leave reply
+        <kbd>j</kbd> <kbd>k</kbd> next/previous · <kbd>x</kbd> select · <kbd>r</kbd> reply · <kbd>Esc</kbd> leave reply
       </p>
     </section>
   );

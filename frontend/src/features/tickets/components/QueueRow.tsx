@@ -1,6 +1,7 @@
 import { Link } from "react-router";
 import { contactLabel, formatAge, formatDateTime, formatPhoneNumber } from "../../../lib/format";
 import type { Ticket } from "../api/tickets";
+import { PriorityBadge, TagChips } from "../../tags/components/TagChips";
 import { Highlight } from "./Highlight";
 import styles from "./queue.module.css";
 
@@ -13,6 +14,8 @@ export function QueueRow({
   search = "",
   showChannel = false,
   compact = false,
+  checked = false,
+  onToggle,
 }: {
   ticket: Ticket;
   selected: boolean;
@@ -25,6 +28,10 @@ export function QueueRow({
   showChannel?: boolean;
   /** One line per ticket. */
   compact?: boolean;
+  /** Whether the row is selected for a bulk action. */
+  checked?: boolean;
+  /** Toggles the row's selection (with Shift: the range from the last one toggled); no checkbox without it. */
+  onToggle?: (range: boolean) => void;
 }) {
   const last = ticket.last_message;
   const at = last?.at ?? ticket.updated_at;
@@ -43,7 +50,18 @@ export function QueueRow({
     <Highlight text={ticket.customer_number_display} search={search} kind="number" />
   );
   return (
-    <li>
+    <li className={onToggle ? styles.selectable : undefined}>
+      {onToggle ? (
+        <input
+          type="checkbox"
+          className={styles.select}
+          checked={checked}
+          aria-label={`Select ticket #${String(ticket.id)}`}
+          onChange={(event) => {
+            onToggle((event.nativeEvent as MouseEvent).shiftKey);
+          }}
+        />
+      ) : null}
       <Link
         to={`/tickets/${ticket.id}`}
         className={className}
@@ -82,6 +100,8 @@ export function QueueRow({
         </span>
         <span className="row-meta">
           <span className="row-ticket">#{ticket.id}</span>
+          <PriorityBadge priority={ticket.priority} />
+          <TagChips tags={ticket.tags} />
           {ticket.status !== "open" ? (
             <span className={`badge badge-${ticket.status}`}>{ticket.status === "pending" ? "Pending" : "Closed"}</span>
           ) : null}

@@ -4,6 +4,7 @@ import { InlineError } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
 import { contactLabel, formatDateTime, formatPhoneNumber } from "../../../lib/format";
 import { useCurrentUser } from "../../auth/api/session";
+import { TicketTagging } from "../../tags/components/TicketTagging";
 import { useTeam } from "../api/team";
 import { useUpdateContactName, useUpdateTicket, type Ticket } from "../api/tickets";
 
@@ -114,6 +115,7 @@ export function TicketHeader({ ticket }: { ticket: Ticket }) {
         <span>To {formatPhoneNumber(ticket.channel_number)}</span>
         {ticket.closed_at ? <span>Closed {formatDateTime(ticket.closed_at)}</span> : null}
       </p>
+      <TicketTagging ticket={ticket} />
       {closed ? null : (
         <div className="ticket-actions">
           <div className="field-inline">

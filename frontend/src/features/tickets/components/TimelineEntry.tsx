@@ -1,4 +1,5 @@
 import { formatDateTime, formatPhoneNumber, formatTime } from "../../../lib/format";
+import { PRIORITY_LABELS } from "../../tags/api/tags";
 import type { TicketEvent } from "../api/events";
 import "./timeline.css";
 
@@ -29,7 +30,23 @@ export function describeEvent(event: TicketEvent): string {
       return `The customer opted back in (START) to texts from ${formatPhoneNumber(event.channel_number ?? "")}`;
     case "delivery_failed":
       return `A reply was not delivered${event.error ? `: ${event.error}` : ""}`;
+    case "tags_changed":
+      return describeTagChange(who, event.added ?? [], event.removed ?? []);
+    case "priority_changed":
+      return `${who} changed the priority from ${priorityName(event.from_priority)} to ${priorityName(event.to_priority)}`;
   }
+}
+
+function priorityName(priority: TicketEvent["to_priority"]): string {
+  return priority ? PRIORITY_LABELS[priority] : "?";
+}
+
+function describeTagChange(who: string, added: readonly string[], removed: readonly string[]): string {
+  const parts = [
+    added.length > 0 ? `tagged it ${added.join(", ")}` : "",
+    removed.length > 0 ? `removed ${removed.join(", ")}` : "",
+  ].filter(Boolean);
+  return `${who} ${parts.join(" and ") || "changed its tags"}`;
 }
 
 /** An event among the messages: a quiet centred line with its time. */
