@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod frontend;
 pub mod gateways;
+pub mod inboxes;
 pub mod json;
 pub mod metrics;
 pub mod middleware;

@@ -11,6 +11,7 @@ mod contacts;
 mod errors;
 pub mod etag;
 pub mod health;
+mod inboxes;
 mod me;
 mod numbers;
 mod people;
@@ -227,6 +228,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(people::delete_token)
                 .service(people::get_settings)
                 .service(people::put_settings)
-                .service(simulator::simulate_inbound_text),
+                .service(simulator::simulate_inbound_text)
+                .service(inboxes::list_inboxes)
+                .service(inboxes::create_inbox)
+                .service(inboxes::update_inbox)
+                .service(inboxes::delete_inbox)
+                .service(inboxes::update_availability),
         );
 }

@@ -9,9 +9,11 @@ use super::ErrorBody;
 use super::auth::Authenticated;
 use super::body::Body;
 use super::etag::Revalidation;
+use super::inboxes::{ensure_message_visible, ensure_ticket_visible};
 use crate::db::StoreError;
 use crate::domain::{MessageBody, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
 use crate::error::ApiError;
+use crate::inboxes::{HiddenInboxes, hidden_for};
 use crate::state::AppState;
 use crate::tickets::{
     AssigneeFilter, Draft, MessageCursor, MessageFilter, MessageView, Ticket, TicketChange, TicketCounts, TicketCursor,
@@ -40,6 +42,8 @@ pub struct ListQuery {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// Only tickets to this number of ours (one inbox), e.g. `+14155550100`.
+    inbox: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -96,7 +100,20 @@ impl ListQuery {
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(ApiError::unprocessable("invalid_limit", format!("limit must be from 1 to {MAX_PAGE}.")));
         }
-        Ok(TicketFilter { viewer, statuses, assignee, customer_number, search, updated_since, after, limit })
+        let inbox = self.inbox.map(|raw| PhoneNumber::from_gateway(&raw).map_err(|e| ApiError::from(e).for_field("inbox")));
+        Ok(TicketFilter {
+            viewer,
+            statuses,
+            assignee,
+            customer_number,
+            search,
+            updated_since,
+            after,
+            limit,
+            inbox: inbox.transpose()?,
+            // Set by the handler, which knows who asks.
+            hidden_inboxes: HiddenInboxes::default(),
+        })
     }
 }
 
@@ -122,11 +139,13 @@ pub async fn list_tickets(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
-    let filter = query.into_inner().parse(viewer)?;
+    let mut filter = query.into_inner().parse(viewer)?;
     let revalidation = Revalidation::new(&req, viewer.0);
+    let principal = auth.0;
     let fresh = state
         .db
         .read(move |conn| {
+            filter.hidden_inboxes = hidden_for(conn, &principal)?;
             let stamp = list_stamp(conn, viewer)?;
             revalidation.check(&stamp, || load_tickets(conn, &filter)).map_err(StoreError::from)
         })
@@ -148,10 +167,18 @@ pub async fn ticket_counts(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
-    let changed = state.db.read(|conn| crate::tickets::tickets_changed(conn).map_err(StoreError::from)).await?;
-    let team = state.team_counts.get(&state.db, changed).await?;
-    let counts =
-        state.db.read(move |conn| crate::tickets::ticket_counts(conn, team, viewer).map_err(StoreError::from)).await?;
+    let principal = auth.0;
+    let (changed, hidden) = state
+        .db
+        .read(move |conn| -> Result<_, StoreError> {
+            Ok((crate::tickets::tickets_changed(conn)?, hidden_for(conn, &principal)?))
+        })
+        .await?;
+    let team = state.team_counts.get(&state.db, changed, &hidden).await?;
+    let counts = state
+        .db
+        .read(move |conn| crate::tickets::ticket_counts(conn, team, viewer, &hidden).map_err(StoreError::from))
+        .await?;
     Ok(Revalidation::new(&req, viewer.0).check_value(counts).respond())
 }
 
@@ -168,7 +195,9 @@ pub async fn get_ticket(
     id: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = load_ticket(&state, TicketId(id.into_inner()), auth.0.user_id).await?;
+    let id = TicketId(id.into_inner());
+    ensure_ticket_visible(&state, &auth.0, id).await?;
+    let ticket = load_ticket(&state, id, auth.0.user_id).await?;
     Ok(HttpResponse::Ok().json(ticket))
 }
 
@@ -229,6 +258,7 @@ pub async fn update_ticket(
         })
         .transpose()?;
     let change = TicketChange { status, assignee: assignee_id };
+    ensure_ticket_visible(&state, &auth.0, id).await?;
     let actor = auth.0.user_id;
     state.db.write(move |conn| crate::tickets::update_ticket(conn, id, actor, change)).await?;
     // The agent who changed it sees the tabs' numbers follow at once.
@@ -283,6 +313,7 @@ pub async fn list_messages(
                 .ok_or_else(|| ApiError::bad_request("invalid_cursor", "The cursor is not one this API returned."))
         })
         .transpose()?;
+    ensure_ticket_visible(&state, &auth.0, ticket_id).await?;
     let revalidation = Revalidation::new(&req, auth.0.user_id.0);
     let filter = MessageFilter { ticket_id, after };
     let fresh = state
@@ -345,6 +376,7 @@ pub async fn post_message(
     let id = TicketId(id.into_inner());
     let NewMessage { body, internal } = payload.into_inner();
     let draft = Draft { body: MessageBody::parse(body)?, internal };
+    ensure_ticket_visible(&state, &auth.0, id).await?;
     let author = auth.0.user_id;
     let message = state.db.write(move |conn| crate::tickets::post_message(conn, id, author, draft)).await?;
     if !message.internal {
@@ -367,6 +399,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, id) = (auth.0.user_id, TicketId(id.into_inner()));
+    ensure_ticket_visible(&state, &auth.0, id).await?;
     state.db.write_replayable(move |conn| crate::tickets::mark_read(conn, user, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -386,11 +419,12 @@ pub async fn mark_read(
 )]
 #[post("/messages/{id}/retry")]
 pub async fn retry_message(
-    _: Authenticated,
+    auth: Authenticated,
     id: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = MessageId(id.into_inner());
+    ensure_message_visible(&state, &auth.0, id).await?;
     let message = state.db.write(move |conn| crate::tickets::retry_message(conn, id)).await?;
     state.outbox.message_queued();
     Ok(HttpResponse::Ok().json(MessageView::from(message)))

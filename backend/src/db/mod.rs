@@ -7,6 +7,7 @@
 //! writer connections ([`postgres::writer`]), and PostgreSQL settles concurrency between them and between
 //! replicas.
 
+pub mod inboxes;
 pub mod metrics;
 mod outbox;
 mod postgres;

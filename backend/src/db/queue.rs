@@ -7,7 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{contacts, messages, outbox, ticket_events, ticket_reads, tickets, users};
+use crate::db::inboxes::HiddenInboxes;
+use crate::db::schema::{contacts, inboxes, messages, outbox, ticket_events, ticket_reads, tickets, users};
 use crate::db::tickets::{TicketIsOpenOrPending, TicketOptedOut, ticket_opted_out};
 use crate::db::{AnyConnection, LiteralLimit, MultiBackend};
 use crate::domain::{Direction, EventKind, MessageId, PhoneNumber, SearchQuery, TicketId, TicketStatus, UserId};
@@ -43,6 +44,9 @@ struct TicketRow {
     #[diesel(select_expression = ticket_opted_out())]
     #[diesel(select_expression_type = TicketOptedOut)]
     opted_out: bool,
+    #[diesel(select_expression = inboxes::name.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<inboxes::name>)]
+    inbox_name: Option<String>,
 }
 
 impl TicketRow {
@@ -63,6 +67,7 @@ impl From<TicketRow> for Ticket {
             (Some(_), None) => true,
             (None, _) => false,
         };
+        let inbox_name = row.inbox_name.map(|name| crate::inboxes::shown_name(&row.channel_number, &name));
         Self {
             id: row.id,
             customer_number_display: PhoneNumber::display(&row.customer_number),
@@ -79,6 +84,7 @@ impl From<TicketRow> for Ticket {
             last_message,
             unread,
             failed_delivery_at: row.failed_delivery_at,
+            inbox_name,
         }
     }
 }
@@ -90,7 +96,12 @@ fn tickets_seen_by(viewer: UserId) -> _ {
         diesel::dsl::Eq<ticket_reads::ticket_id, tickets::id>,
         diesel::dsl::Eq<ticket_reads::user_id, UserId>,
     > = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
-    tickets::table.left_join(contacts::table).left_join(ticket_reads::table.on(own_reads))
+    let own_inbox: diesel::dsl::Eq<inboxes::number, tickets::channel_number> =
+        inboxes::number.eq(tickets::channel_number);
+    tickets::table
+        .left_join(contacts::table)
+        .left_join(ticket_reads::table.on(own_reads))
+        .left_join(inboxes::table.on(own_inbox))
 }
 
 /// Change cursors look this far back: PostgreSQL can make concurrent commits visible out of timestamp order,
@@ -129,6 +140,10 @@ pub struct TicketFilter {
     pub updated_since: Option<NaiveDateTime>,
     pub after: Option<TicketCursor>,
     pub limit: i64,
+    /// Only tickets to this number of ours (one inbox).
+    pub inbox: Option<PhoneNumber>,
+    /// The inboxes the viewer may not see ([`crate::inboxes::hidden_for`]); empty shows every ticket.
+    pub hidden_inboxes: HiddenInboxes,
 }
 
 /// Position in the newest-activity-first order: the last ticket of the previous page.
@@ -220,6 +235,12 @@ fn page_of(
     }
     if let Some(number) = &filter.customer_number {
         query = query.filter(tickets::customer_number.eq(number.as_str()));
+    }
+    if let Some(inbox) = &filter.inbox {
+        query = query.filter(tickets::channel_number.eq(inbox.as_str()));
+    }
+    if !filter.hidden_inboxes.is_empty() {
+        query = query.filter(filter.hidden_inboxes.visible());
     }
     if let Some(search) = &filter.search {
         query = query.filter(MatchesSearch::new(search));
@@ -442,12 +463,16 @@ pub fn list_stamp(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<Chang
             .nullable(),
     ))
     .get_result(conn)?;
-    let newest = tickets_changed.max(contacts_changed).max(read);
+    // Inbox names and members change what the list shows and to whom.
+    let (inboxes_changed, inbox_count) = crate::db::inboxes::inboxes_stamp(conn)?;
+    let newest = tickets_changed.max(contacts_changed).max(read).max(inboxes_changed);
     Ok(ChangeStamp(vec![
         stamp_part(tickets_changed),
         stamp_part(contacts_changed),
         stamp_part(read),
         settling_part(conn, newest),
+        stamp_part(inboxes_changed),
+        inbox_count.to_string(),
     ]))
 }
 
@@ -515,9 +540,15 @@ pub struct TeamCounts {
     pub tickets_changed: Option<NaiveDateTime>,
 }
 
-pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
-    let by_status = |status: TicketStatus| tickets::table.filter(tickets::status.eq(status)).count();
-    let unassigned = tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsOpenOrPending).count();
+/// The counts of the tickets outside `hidden` (every ticket for admins and while no inbox has members).
+pub fn team_counts(conn: &mut AnyConnection, hidden: &HiddenInboxes) -> QueryResult<TeamCounts> {
+    let by_status =
+        |status: TicketStatus| tickets::table.filter(tickets::status.eq(status)).filter(hidden.visible()).count();
+    let unassigned = tickets::table
+        .filter(tickets::assignee_id.is_null())
+        .filter(TicketIsOpenOrPending)
+        .filter(hidden.visible())
+        .count();
     let (open, pending, unassigned, tickets_changed) = diesel::select((
         by_status(TicketStatus::Open).single_value().assume_not_null(),
         by_status(TicketStatus::Pending).single_value().assume_not_null(),
@@ -535,7 +566,12 @@ pub fn tickets_changed(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDate
 
 /// The viewer's own counts on top of the team's: one pass over their and the unassigned unclosed tickets
 /// with the viewer's read markers (on PostgreSQL each query is a round trip, and every agent asks every 2 s).
-pub fn ticket_counts(conn: &mut AnyConnection, team: TeamCounts, viewer: UserId) -> QueryResult<TicketCounts> {
+pub fn ticket_counts(
+    conn: &mut AnyConnection,
+    team: TeamCounts,
+    viewer: UserId,
+    hidden: &HiddenInboxes,
+) -> QueryResult<TicketCounts> {
     use diesel::dsl::{case_when, count};
     let own_reads = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
     let unread = || {
@@ -548,6 +584,7 @@ pub fn ticket_counts(conn: &mut AnyConnection, team: TeamCounts, viewer: UserId)
         .left_join(ticket_reads::table.on(own_reads))
         .filter(mine().or(tickets::assignee_id.is_null()))
         .filter(TicketIsOpenOrPending)
+        .filter(hidden.visible())
         .select((
             count(case_when(mine(), tickets::id)),
             count(case_when(mine().and(unread()), tickets::id)),
@@ -575,6 +612,7 @@ pub fn changed_tickets_for(
     conn: &mut AnyConnection,
     viewer: UserId,
     since: NaiveDateTime,
+    hidden: &HiddenInboxes,
 ) -> QueryResult<Vec<ChangedTicket>> {
     let newest_inbound = messages::id.nullable().eq(tickets::last_inbound_message_id);
     tickets::table
@@ -582,6 +620,7 @@ pub fn changed_tickets_for(
         .left_join(messages::table.on(newest_inbound))
         .filter(tickets::updated_at.gt(since))
         .filter(tickets::assignee_id.is_null().or(tickets::assignee_id.eq(viewer)))
+        .filter(hidden.visible())
         .order((tickets::updated_at.desc(), tickets::id.desc()))
         .limit(NOTIFICATION_SCAN)
         .select((
@@ -648,6 +687,7 @@ pub fn ticket_events(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResu
             channel_number: d.channel_number,
             message_id: d.message_id,
             error: d.error,
+            rule: d.rule,
         })
         .collect())
 }

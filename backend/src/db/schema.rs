@@ -11,6 +11,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
+        away -> Bool,
     }
 }
 
@@ -174,6 +175,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    inboxes (number) {
+        number -> Text,
+        name -> Text,
+        assignment_policy -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_members (inbox_number, user_id) {
+        inbox_number -> Text,
+        user_id -> BigInt,
+        last_assigned_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tickets -> contacts (contact_id));
@@ -182,6 +201,8 @@ diesel::joinable!(messages -> tickets (ticket_id));
 diesel::joinable!(outbox -> messages (message_id));
 diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(user_preferences -> users (user_id));
+diesel::joinable!(inbox_members -> inboxes (inbox_number));
+diesel::joinable!(inbox_members -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -200,4 +221,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     texted_numbers,
     ticket_events,
     user_preferences,
+    inboxes,
+    inbox_members,
 );

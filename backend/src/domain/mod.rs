@@ -22,7 +22,7 @@ pub use password::{Password, PasswordError, PasswordHash, password_matches};
 pub use phone::{PhoneNumber, PhoneNumberError};
 pub use search::SearchQuery;
 pub use segments::{Encoding, SegmentCount, count_segments};
-pub use status::{DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
+pub use status::{AssignmentPolicy, DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
 pub use template::{
     CONFIRMATION_PLACEHOLDERS, ConfirmationTemplate, Placeholder, REPLY_PLACEHOLDERS, Template, TemplateError, Values,
 };

@@ -265,7 +265,7 @@ macro_rules! durable_table {
 
 durable_table!(Users, users, UserRow, key = [id], {
     id: i64, email: String, name: String, role: String, password_hash: Option<String>, active: bool,
-    created_at: NaiveDateTime,
+    created_at: NaiveDateTime, away: bool,
 });
 durable_table!(ApiTokens, api_tokens, ApiTokenRow, key = [id], {
     id: i64, user_id: i64, name: String, token_hash: String, created_at: NaiveDateTime,
@@ -315,6 +315,12 @@ durable_table!(TicketEvents, ticket_events, TicketEventRow, key = [id], {
 });
 durable_table!(UserPreferences, user_preferences, UserPreferencesRow, key = [user_id], {
     user_id: i64, choices: String, updated_at: NaiveDateTime,
+});
+durable_table!(Inboxes, inboxes, InboxRow, key = [number], {
+    number: String, name: String, assignment_policy: String, created_at: NaiveDateTime, updated_at: NaiveDateTime,
+});
+durable_table!(InboxMembers, inbox_members, InboxMemberRow, key = [inbox_number, user_id], {
+    inbox_number: String, user_id: i64, last_assigned_at: Option<NaiveDateTime>,
 });
 
 /// Runs `$body` once per durable table with `$t` bound to it, in an order that satisfies the foreign keys
@@ -375,6 +381,14 @@ macro_rules! for_each_table {
         }
         {
             type $t = UserPreferences;
+            $body
+        }
+        {
+            type $t = Inboxes;
+            $body
+        }
+        {
+            type $t = InboxMembers;
             $body
         }
     }};

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{EventKind, MessageId, TicketId, TicketStatus, UserId};
+use crate::domain::{AssignmentPolicy, EventKind, MessageId, TicketId, TicketStatus, UserId};
 use crate::json::utc;
 
 /// What an event carries besides its kind, actor and time; stored as a small JSON object, absent fields
@@ -33,6 +33,9 @@ pub struct EventDetails {
     pub message_id: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// An assignment made by an inbox's rule rather than a person: `round_robin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<AssignmentPolicy>,
 }
 
 /// An event to record.
@@ -95,4 +98,7 @@ pub struct TicketEvent {
     pub message_id: Option<MessageId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `assigned` by an inbox's rule (`round_robin`) rather than a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<AssignmentPolicy>,
 }

@@ -147,6 +147,9 @@ pub fn ingest_inbound_sms(
     let (ticket_id, opened, status) = join_or_open_ticket(store, pair)?;
     text.ticket_id = ticket_id;
     let message_id = store.insert_message(&text)?.ok_or(IngestError::Duplicate)?;
+    if opened {
+        super::routing::route_new_ticket(store, ticket_id, pair)?;
+    }
     // Never answer STOP, and never text a number that has opted out of this number of ours.
     let confirm = opened && keyword != Some(OptKeyword::OptOut) && !store.is_opted_out(pair)?;
     let confirmation = if confirm {

@@ -10,6 +10,7 @@ pub mod events;
 mod ingest;
 mod models;
 pub mod notifications;
+mod routing;
 pub mod store;
 mod team_counts;
 mod work;

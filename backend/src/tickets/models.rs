@@ -47,6 +47,9 @@ pub struct Ticket {
     #[serde(serialize_with = "utc_opt")]
     #[schema(required = true)]
     pub failed_delivery_at: Option<NaiveDateTime>,
+    /// The name of the inbox of `channel_number`; `null` when the number has no inbox.
+    #[schema(required = true, example = "Support")]
+    pub inbox_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

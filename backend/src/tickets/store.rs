@@ -228,6 +228,12 @@ pub trait TicketStore {
     /// Up to `limit` unclosed tickets without activity since `before`, locked (ones another transaction
     /// holds are skipped: it is changing them anyway).
     fn inactive_tickets(&mut self, before: NaiveDateTime, limit: i64) -> QueryResult<Vec<TicketId>>;
+
+    /// Round robin's next member of the inbox of `channel` (a number of ours), marked as handed a ticket at
+    /// `at`: the available member (active, not away) handed one least recently. `None` when the inbox's
+    /// policy is not round robin, there is no inbox, or nobody is available. Chosen in the database, so
+    /// replicas take turns fairly.
+    fn next_round_robin_member(&mut self, channel: &str, at: NaiveDateTime) -> QueryResult<Option<UserId>>;
 }
 
 /// [`TicketStore::append_text`] as the store's single steps.

@@ -14,6 +14,7 @@ mod customers;
 mod dashboard;
 mod delivery;
 mod hardening;
+mod inboxes;
 mod inbound_twilio;
 mod messagebird;
 mod metrics;
@@ -175,6 +176,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         customers::a_customer_without_a_contact_gets_one_on_their_first_edit,
         customers::customer_edits_and_lookups_refuse_bad_input_unknown_customers_and_strangers,
         customers::contacts_are_found_by_name_number_or_notes_and_paged,
+        inboxes::admins_manage_inboxes_and_bad_input_gets_stable_codes,
+        inboxes::agents_see_and_hear_of_only_their_inboxes_tickets,
+        inboxes::round_robin_hands_new_tickets_to_available_members_in_turn,
     ]
 }
 
@@ -198,6 +202,7 @@ fn postgres_only_tests() -> Vec<(&'static str, PostgresTestFn)> {
         replicas::every_webhook_answered_on_any_replica_is_stored_after_one_is_killed,
         replicas::a_frozen_replica_or_a_held_transaction_does_not_stall_the_others,
         replicas::a_frozen_replicas_claims_are_taken_over_and_block_no_other_send,
+        inboxes::round_robin_is_fair_across_replicas,
     ]
 }
 

@@ -232,7 +232,7 @@ fn table_contents(url: &str) -> BTreeMap<&'static str, Vec<String>> {
     type Ts = NaiveDateTime;
     let conn = &mut connect(url);
     let mut tables = BTreeMap::new();
-    type User = (i64, String, String, String, Option<String>, bool, Ts);
+    type User = (i64, String, String, String, Option<String>, bool, Ts, bool);
     let users: Vec<User> = users::table.order(users::id).load(conn).unwrap();
     tables.insert("users", text(users));
     let tokens: Vec<(i64, i64, String, String, Ts, Option<Ts>)> =
@@ -306,6 +306,11 @@ fn table_contents(url: &str) -> BTreeMap<&'static str, Vec<String>> {
     tables.insert("canned_replies", text(canned));
     let texted: Vec<(String, Ts)> = texted_numbers::table.order(texted_numbers::number).load(conn).unwrap();
     tables.insert("texted_numbers", text(texted));
+    let inboxes: Vec<(String, String, String, Ts, Ts)> = inboxes::table.order(inboxes::number).load(conn).unwrap();
+    tables.insert("inboxes", text(inboxes));
+    let members: Vec<(String, i64, Option<Ts>)> =
+        inbox_members::table.order((inbox_members::inbox_number, inbox_members::user_id)).load(conn).unwrap();
+    tables.insert("inbox_members", text(members));
     tables
 }
 
