@@ -76,8 +76,6 @@ pub struct TeamMember {
     pub name: String,
     pub role: Role,
     pub active: bool,
-    /// Away: round robin hands them no new tickets.
-    pub away: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -412,6 +412,8 @@ async fn build_a_desk(
     assert_eq!(canned.status, 201, "{}", canned.text);
     let set = desk.put_json("/api/settings", json!({"default_sender_number": OUR_NUMBER})).await;
     assert_eq!(set.status, 200, "{}", set.text);
+    let inbox = desk.patch_json("/api/inboxes/%2B14155550100", json!({"members": [agent.body["id"]]})).await;
+    assert_eq!(inbox.status, 200, "{}", inbox.text);
     let assigned = desk
         .patch_json(&format!("/api/tickets/{parcel_id}"), json!({"assignee_id": agent.body["id"], "status": "pending"}))
         .await;

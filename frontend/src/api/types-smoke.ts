@@ -45,4 +45,5 @@ export const exampleTicket = {
   contact: { id: 7, name: null },
   last_message: { preview: "Hello", direction: "inbound", at: "2025-01-01T00:00:00Z" },
   failed_delivery_at: null,
+  inbox_name: null,
 } satisfies Ticket;

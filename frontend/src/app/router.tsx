@@ -15,6 +15,7 @@ const UsersPage = lazy(() => import("../features/users/components/UsersPage"));
 const TokensPage = lazy(() => import("../features/tokens/components/TokensPage"));
 const CannedRepliesPage = lazy(() => import("../features/canned-replies/components/CannedRepliesPage"));
 const SettingsPage = lazy(() => import("../features/settings/components/SettingsPage"));
+const InboxesPage = lazy(() => import("../features/inboxes/components/InboxesPage"));
 const SimulatorPage = lazy(() => import("../features/simulator/components/SimulatorPage"));
 const NotificationsPage = lazy(() => import("../features/notifications/components/NotificationsPage"));
 // Contacts is not on the first screen either.
@@ -50,6 +51,7 @@ export const routes: RouteObject[] = [
               { path: "admin/tokens", element: <LazyPage page={TokensPage} /> },
               { path: "admin/canned-replies", element: <LazyPage page={CannedRepliesPage} /> },
               { path: "admin/settings", element: <LazyPage page={SettingsPage} /> },
+              { path: "admin/inboxes", element: <LazyPage page={InboxesPage} /> },
               { path: "simulator", element: <LazyPage page={SimulatorPage} /> },
             ],
           },

@@ -60,8 +60,8 @@ export const ticketKeys = {
   /** Everything ticket-shaped: invalidate after any change to a ticket. */
   all: ["tickets"] as const,
   counts: ["tickets", "counts"] as const,
-  list: (tab: QueueTab, search: string, scope: SearchScope = "everywhere") =>
-    ["tickets", "list", { tab, search, scope: search ? scope : "tab" }] as const,
+  list: (tab: QueueTab, search: string, scope: SearchScope = "everywhere", inbox = "") =>
+    ["tickets", "list", { tab, search, scope: search ? scope : "tab", inbox }] as const,
   detail: (id: number) => ["tickets", "detail", id] as const,
 };
 
@@ -80,15 +80,17 @@ function listFilters(tab: QueueTab, search: string, scope: SearchScope): { statu
 /** A page of the queue; the first also carries the tab counts fetched with it, so tabs and list agree. */
 export type QueuePage = Schemas["TicketList"] & { counts?: TicketCounts };
 
-export function queueQuery(tab: QueueTab, search: string, scope: SearchScope = "everywhere") {
+/** `inbox`: only tickets to this number of ours ("" for every inbox). */
+export function queueQuery(tab: QueueTab, search: string, scope: SearchScope = "everywhere", inbox = "") {
   return infiniteQueryOptions({
-    queryKey: ticketKeys.list(tab, search, scope),
+    queryKey: ticketKeys.list(tab, search, scope, inbox),
     queryFn: async ({ pageParam, signal, client }): Promise<QueuePage> => {
       const list = unwrap(
         api.GET("/api/tickets", {
           params: {
             query: {
               ...listFilters(tab, search, scope),
+              ...(inbox ? { inbox } : {}),
               ...(pageParam ? { cursor: pageParam } : {}),
               limit: QUEUE_PAGE_SIZE,
             },
@@ -109,8 +111,8 @@ export function queueQuery(tab: QueueTab, search: string, scope: SearchScope = "
 }
 
 /** One tab of the queue (or a search), a page at a time (the first page only until "Load more"), kept live by polling. */
-export function useQueue(tab: QueueTab, search: string, scope: SearchScope = "everywhere") {
-  return useInfiniteQuery(queueQuery(tab, search, scope));
+export function useQueue(tab: QueueTab, search: string, scope: SearchScope = "everywhere", inbox = "") {
+  return useInfiniteQuery(queueQuery(tab, search, scope, inbox));
 }
 
 export function useTicketCounts() {

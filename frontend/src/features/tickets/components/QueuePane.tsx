@@ -1,9 +1,11 @@
+import { useState } from "react";
 import { useNavigate } from "react-router";
 import { EmptyState, ErrorState, Loading } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
 import { useNow } from "../../../lib/hooks";
 import { useShortcuts } from "../../../lib/keyboard";
 import { useCurrentUser } from "../../auth/api/session";
+import { useInboxes } from "../../inboxes/api/inboxes";
 import { useNumbersOfOurs } from "../../numbers/api/numbers";
 import { useQueueDensity } from "../api/density";
 import { QUEUE_TAB_LABELS, useQueue, type QueueTab, type SearchScope } from "../api/tickets";
@@ -82,8 +84,11 @@ export function QueuePane({
   selectedId: number | null;
 }) {
   const user = useCurrentUser();
-  const queue = useQueue(tab, activeSearch, scope);
+  // "" shows every inbox the viewer can see.
+  const [inbox, setInbox] = useState("");
+  const queue = useQueue(tab, activeSearch, scope, inbox);
   const numbers = useNumbersOfOurs();
+  const inboxes = useInboxes();
   const [density, setDensity] = useQueueDensity();
   const teamName = useTeamNames();
   const navigate = useNavigate();
@@ -160,6 +165,25 @@ export function QueuePane({
             }}
           />
         </form>
+        {(inboxes.data?.length ?? 0) > 1 ? (
+          <div className={styles.inboxFilter}>
+            <label htmlFor="queue-inbox">Inbox</label>
+            <select
+              id="queue-inbox"
+              value={inbox}
+              onChange={(event) => {
+                setInbox(event.target.value);
+              }}
+            >
+              <option value="">All inboxes</option>
+              {inboxes.data?.map((choice) => (
+                <option key={choice.number} value={choice.number}>
+                  {choice.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
         {searching ? (
           <SearchScopeLine search={activeSearch} scope={scope} tab={tab} onScopeChange={onScopeChange} />
         ) : null}
