@@ -111,7 +111,11 @@ pub async fn create_inbox(
         number: parse_number(&number).map_err(|e| e.for_field("number"))?,
         name,
         members,
-        assignment_policy: assignment_policy.as_deref().map(parse_policy).transpose()?.unwrap_or(AssignmentPolicy::Manual),
+        assignment_policy: assignment_policy
+            .as_deref()
+            .map(parse_policy)
+            .transpose()?
+            .unwrap_or(AssignmentPolicy::Manual),
     };
     let inbox = state.db.write(move |conn| store_inbox(conn, new)).await?;
     Ok(HttpResponse::Created().json(inbox))

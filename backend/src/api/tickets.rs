@@ -100,7 +100,8 @@ impl ListQuery {
         if !(1..=MAX_PAGE).contains(&limit) {
             return Err(ApiError::unprocessable("invalid_limit", format!("limit must be from 1 to {MAX_PAGE}.")));
         }
-        let inbox = self.inbox.map(|raw| PhoneNumber::from_gateway(&raw).map_err(|e| ApiError::from(e).for_field("inbox")));
+        let inbox =
+            self.inbox.map(|raw| PhoneNumber::from_gateway(&raw).map_err(|e| ApiError::from(e).for_field("inbox")));
         Ok(TicketFilter {
             viewer,
             statuses,

@@ -129,8 +129,11 @@ pub fn is_away(conn: &mut AnyConnection, user: UserId) -> QueryResult<bool> {
 pub fn hidden_inboxes(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<HiddenInboxes> {
     let own = inbox_members::table.filter(inbox_members::user_id.eq(viewer)).select(inbox_members::inbox_number);
     let own: Vec<String> = own.load(conn)?;
-    let staffed: Vec<String> =
-        inbox_members::table.select(inbox_members::inbox_number).distinct().order(inbox_members::inbox_number).load(conn)?;
+    let staffed: Vec<String> = inbox_members::table
+        .select(inbox_members::inbox_number)
+        .distinct()
+        .order(inbox_members::inbox_number)
+        .load(conn)?;
     Ok(HiddenInboxes(staffed.into_iter().filter(|number| !own.contains(number)).collect()))
 }
 
@@ -223,7 +226,11 @@ impl diesel::query_builder::QueryFragment<MultiBackend> for VisibleTicket {
 }
 
 /// Whether the ticket exists and is not in a hidden inbox.
-pub fn ticket_visible(conn: &mut AnyConnection, id: crate::domain::TicketId, hidden: &HiddenInboxes) -> QueryResult<bool> {
+pub fn ticket_visible(
+    conn: &mut AnyConnection,
+    id: crate::domain::TicketId,
+    hidden: &HiddenInboxes,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(tickets::table.find(id).filter(hidden.visible()))).get_result(conn)
 }
 
