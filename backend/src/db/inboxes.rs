@@ -127,14 +127,20 @@ pub fn is_away(conn: &mut AnyConnection, user: UserId) -> QueryResult<bool> {
 /// The inboxes whose tickets `viewer` (an agent) may not see: those with members, none of them the viewer.
 /// Usually empty or a few numbers, so the queue's queries add `NOT IN (…)` only when there are any.
 pub fn hidden_inboxes(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<HiddenInboxes> {
-    let own = inbox_members::table.filter(inbox_members::user_id.eq(viewer)).select(inbox_members::inbox_number);
-    let own: Vec<String> = own.load(conn)?;
-    let staffed: Vec<String> = inbox_members::table
-        .select(inbox_members::inbox_number)
+    // One query (every agent's poll asks): per staffed inbox at most two rows, with and without the viewer.
+    let rows: Vec<(String, bool)> = inbox_members::table
+        .select((inbox_members::inbox_number, inbox_members::user_id.eq(viewer)))
         .distinct()
         .order(inbox_members::inbox_number)
         .load(conn)?;
-    Ok(HiddenInboxes(staffed.into_iter().filter(|number| !own.contains(number)).collect()))
+    let member_of: Vec<&str> = rows.iter().filter(|(_, own)| *own).map(|(number, _)| number.as_str()).collect();
+    let mut hidden: Vec<String> = Vec::new();
+    for (number, _) in &rows {
+        if !member_of.contains(&number.as_str()) && hidden.last() != Some(number) {
+            hidden.push(number.clone());
+        }
+    }
+    Ok(HiddenInboxes(hidden))
 }
 
 /// The numbers of ours whose tickets a viewer may not see (empty for admins, and while no inbox has

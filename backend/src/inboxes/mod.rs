@@ -107,24 +107,36 @@ pub fn hidden_for(conn: &mut AnyConnection, viewer: &Principal) -> Result<Hidden
     Ok(store::hidden_inboxes(conn, viewer.user_id)?)
 }
 
-/// Whether `viewer` may see the ticket (and it exists).
+/// Whether `viewer` may see the ticket: `false` when it is in an inbox hidden from them (or, with something
+/// hidden, does not exist).
 pub fn can_see_ticket(
     conn: &mut AnyConnection,
     viewer: &Principal,
     id: crate::domain::TicketId,
 ) -> Result<bool, StoreError> {
     let hidden = hidden_for(conn, viewer)?;
-    Ok(store::ticket_visible(conn, id, &hidden)?)
+    // Nothing hidden: the route's own lookup answers a missing ticket.
+    Ok(hidden.is_empty() || store::ticket_visible(conn, id, &hidden)?)
 }
 
-/// Whether `viewer` may see the message's ticket (and the message exists).
+/// Whether `viewer` may see the message's ticket (as [`can_see_ticket`]).
 pub fn can_see_message(
     conn: &mut AnyConnection,
     viewer: &Principal,
     id: crate::domain::MessageId,
 ) -> Result<bool, StoreError> {
     let hidden = hidden_for(conn, viewer)?;
-    Ok(store::message_visible(conn, id, &hidden)?)
+    Ok(hidden.is_empty() || store::message_visible(conn, id, &hidden)?)
+}
+
+/// The customer panel without the tickets of inboxes the viewer may not see (their number's opt-outs stay:
+/// replies from it are refused either way).
+pub fn without_hidden_tickets(
+    mut customer: crate::contacts::Customer,
+    hidden: &HiddenInboxes,
+) -> crate::contacts::Customer {
+    customer.tickets.retain(|ticket| !hidden.contains(&ticket.channel_number));
+    customer
 }
 
 /// The inboxes `viewer` can see: all for admins; for agents, those with no members or with them.

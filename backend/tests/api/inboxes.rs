@@ -198,6 +198,17 @@ pub async fn agents_see_and_hear_of_only_their_inboxes_tickets(backend: Backend)
             "{method} {path}: nothing of it shows"
         );
     }
+    // The customer panel lists the customer's tickets only in inboxes the agent sees.
+    let panel = |token: String| {
+        let app = &app;
+        async move {
+            let answer = app.get_as("/api/contacts/by-number/%2B14155550124", &token).await;
+            assert_eq!(answer.status, 200, "{}", answer.text);
+            answer.body["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(panel(bo_token.clone()).await, Vec::<i64>::new());
+    assert_eq!(panel(ana_token.clone()).await, [sales_id]);
     let unchanged = ticket_of(&app, "+14155550124").await;
     assert_eq!((unchanged["assignee_id"].clone(), unchanged["message_count"].clone()), (Value::Null, json!(2)));
     // The same routes work for a member.
