@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Schemas } from "../../../lib/api-client";
 import * as fixtures from "../../../testing/fixtures";
 import { renderApp } from "../../../testing/render";
+import { describeEvent } from "../../tickets/components/TimelineEntry";
 import { HttpResponse, errorResponse, http, recordRequests, server } from "../../../testing/server";
 
 const [main] = fixtures.inboxes as [Schemas["Inbox"]];
@@ -138,5 +139,19 @@ describe("queue by inbox", () => {
     await waitFor(() => {
       expect(lists.some((request) => request.url.searchParams.get("inbox") === "+14155550177")).toBe(true);
     });
+  });
+});
+
+describe("timeline", () => {
+  it("says when round robin assigned a ticket", () => {
+    const event: Schemas["TicketEvent"] = {
+      id: 1,
+      kind: "assigned",
+      at: "2026-12-07T10:00:00Z",
+      actor: null,
+      to: { id: 3, name: "Bo Builder" },
+      rule: "round_robin",
+    };
+    expect(describeEvent(event)).toBe("smsdesk assigned it to Bo Builder (round robin)");
   });
 });
