@@ -111,6 +111,8 @@ pub async fn admins_manage_inboxes_and_bad_input_gets_stable_codes(backend: Back
     assert_eq!(deleted.status, 204, "{}", deleted.text);
     app.token_send("DELETE", SALES_PATH, &app.token, Value::Null).await.assert_error(404, "not_found");
     assert_eq!(app.get("/api/inboxes").await.body.as_array().unwrap().len(), 1);
+    let again = app.post_json("/api/inboxes", json!({"number": SALES, "name": "Sales"})).await;
+    assert_eq!((again.status, &again.body["members"]), (201, &json!([])), "its members went with it");
 }
 
 pub async fn agents_see_and_hear_of_only_their_inboxes_tickets(backend: Backend) {
