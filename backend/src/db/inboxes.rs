@@ -315,3 +315,48 @@ pub fn claim_round_robin_member(
 pub fn ensure_inbox(conn: &mut AnyConnection, number: &str, name: &str, at: NaiveDateTime) -> QueryResult<()> {
     insert_inbox(conn, number, name, AssignmentPolicy::Manual, at).map(drop)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::migration::MigrationVersion;
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    /// The numbers customers texted and those that have tickets get an inbox, unnamed (shown as the number).
+    #[test]
+    fn the_migration_gives_every_number_in_use_an_inbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = diesel::SqliteConnection::establish(dir.path().join("m.db").to_str().unwrap()).unwrap();
+        let before_inboxes = MigrationVersion::from("20261207000007");
+        while !conn.applied_migrations().unwrap().contains(&before_inboxes) {
+            conn.run_next_migration(crate::db::SQLITE_MIGRATIONS).unwrap();
+        }
+        conn.batch_execute(
+            "INSERT INTO texted_numbers (number, first_texted_at) VALUES ('+14155550100', '2026-01-01 00:00:00');
+             INSERT INTO tickets (customer_number, channel_number, status, created_at, updated_at)
+               VALUES ('+14155550123', '+14155550100', 'open', '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+                      ('+14155550123', '+14155550199', 'closed', '2026-01-02 00:00:00', '2026-01-02 00:00:00'),
+                      ('+14155550124', '+14155550199', 'open', '2026-01-03 00:00:00', '2026-01-03 00:00:00');",
+        )
+        .unwrap();
+        conn.run_next_migration(crate::db::SQLITE_MIGRATIONS).unwrap();
+        let rows: Vec<(String, String, String)> = inboxes::table
+            .order(inboxes::number)
+            .select((inboxes::number, inboxes::name, inboxes::assignment_policy))
+            .load(&mut conn)
+            .unwrap();
+        let manual = || "manual".to_owned();
+        assert_eq!(
+            rows,
+            [
+                ("+14155550100".to_owned(), String::new(), manual()),
+                ("+14155550199".to_owned(), String::new(), manual())
+            ]
+        );
+        let away: Vec<bool> = users::table.select(users::away).load(&mut conn).unwrap();
+        assert!(away.is_empty());
+    }
+}
