@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod frontend;
 pub mod gateways;
+pub mod inboxes;
 pub mod json;
 pub mod metrics;
 pub mod middleware;

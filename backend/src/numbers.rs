@@ -87,12 +87,12 @@ pub fn numbers_of_ours(conn: &mut AnyConnection, settings: &RuntimeSettings) -> 
         .collect())
 }
 
-/// Records that a customer texted us on `number`; nothing if that is known already. Runs in the
-/// transaction that stores the text, so the two stand or fall together.
+/// Records that a customer texted us on `number`, and gives the number its inbox; nothing if that is known
+/// already. Runs in the transaction that stores the text, so they stand or fall together.
 pub fn remember_texted_number(conn: &mut AnyConnection, number: &PhoneNumber) -> QueryResult<()> {
     let row = (texted_numbers::number.eq(number.as_str()), texted_numbers::first_texted_at.eq(now()));
     on_backend!(conn, |c| diesel::insert_into(texted_numbers::table).values(row).on_conflict_do_nothing().execute(c))?;
-    Ok(())
+    crate::db::inboxes::ensure_inbox(conn, number.as_str(), &PhoneNumber::display(number.as_str()), now())
 }
 
 /// The numbers this process has seen stored in `texted_numbers`, so that a text on a known number costs no

@@ -64,6 +64,8 @@ pub struct User {
     pub active: bool,
     #[serde(serialize_with = "utc")]
     pub created_at: NaiveDateTime,
+    /// The agent set themselves away: round robin hands them no new tickets.
+    pub away: bool,
 }
 
 /// A person on the team, as every agent sees them (for assignment and names).

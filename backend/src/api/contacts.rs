@@ -71,14 +71,18 @@ pub async fn list_contacts(
 )]
 #[get("/contacts/{id}")]
 pub async fn get_contact(
-    _: Authenticated,
+    auth: Authenticated,
     id: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    let viewer = auth.0;
     let customer = state
         .db
-        .read(move |conn| customer_by_id(conn, id).map_err(StoreError::from))
+        .read(move |conn| -> Result<_, StoreError> {
+            let hidden = crate::inboxes::hidden_for(conn, &viewer)?;
+            Ok(customer_by_id(conn, id)?.map(|c| crate::inboxes::without_hidden_tickets(c, &hidden)))
+        })
         .await?
         .ok_or_else(|| ApiError::from(ContactError::NotFound))?;
     Ok(HttpResponse::Ok().json(customer))
@@ -105,14 +109,18 @@ fn customer_number(raw: &str) -> Result<PhoneNumber, ApiError> {
 )]
 #[get("/contacts/by-number/{number}")]
 pub async fn get_customer_by_number(
-    _: Authenticated,
+    auth: Authenticated,
     number: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let number = customer_number(&number)?;
+    let viewer = auth.0;
     let customer = state
         .db
-        .read(move |conn| customer_by_number(conn, &number).map_err(StoreError::from))
+        .read(move |conn| -> Result<_, StoreError> {
+            let hidden = crate::inboxes::hidden_for(conn, &viewer)?;
+            Ok(customer_by_number(conn, &number)?.map(|c| crate::inboxes::without_hidden_tickets(c, &hidden)))
+        })
         .await?
         .ok_or_else(|| ApiError::from(ContactError::NotFound))?;
     Ok(HttpResponse::Ok().json(customer))

@@ -108,7 +108,14 @@ pub async fn notifications(
         return Ok(HttpResponse::Ok().json(NotificationList { notifications: Vec::new(), now: asked_at }));
     };
     let since = since.max(asked_at - LONGEST_GAP) - LOOK_BACK;
-    let changed = state.db.read(move |conn| changed_tickets_for(conn, viewer, since).map_err(StoreError::from)).await?;
+    let principal = auth.0;
+    let changed = state
+        .db
+        .read(move |conn| -> Result<_, StoreError> {
+            let hidden = crate::inboxes::hidden_for(conn, &principal)?;
+            Ok(changed_tickets_for(conn, viewer, since, &hidden)?)
+        })
+        .await?;
     let notifications = notifications_for(viewer, since, changed);
     Ok(HttpResponse::Ok().json(NotificationList { notifications, now: asked_at }))
 }

@@ -12,6 +12,7 @@ mod errors;
 pub mod etag;
 mod export;
 pub mod health;
+mod inboxes;
 mod me;
 mod numbers;
 mod people;
@@ -237,6 +238,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(tagging::list_tags)
                 .service(tagging::create_tag)
                 .service(tagging::update_tag)
-                .service(tagging::delete_tag),
+                .service(tagging::delete_tag)
+                .service(inboxes::list_inboxes)
+                .service(inboxes::create_inbox)
+                .service(inboxes::update_inbox)
+                .service(inboxes::delete_inbox)
+                .service(inboxes::update_availability),
         );
 }

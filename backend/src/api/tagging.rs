@@ -267,7 +267,33 @@ pub async fn bulk_update(
         ));
     }
     let change = change.parse(may_create_tags(&auth.0, &state))?;
-    let outcomes = crate::tickets::update_tickets(&state.db, &ids, auth.0.user_id, &change).await;
+    // A ticket in an inbox hidden from the agent answers as one that does not exist, as on its own route.
+    let hidden = if auth.0.is_admin() {
+        Vec::new()
+    } else {
+        let (viewer, asked) = (auth.0.clone(), ids.clone());
+        state
+            .db
+            .read(move |conn| -> Result<Vec<TicketId>, StoreError> {
+                let hidden = crate::inboxes::hidden_for(conn, &viewer)?;
+                if hidden.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut unseen = Vec::new();
+                for id in asked {
+                    if !crate::db::inboxes::ticket_visible(conn, id, &hidden)? {
+                        unseen.push(id);
+                    }
+                }
+                Ok(unseen)
+            })
+            .await?
+    };
+    let requested = ids.clone();
+    ids.retain(|id| !hidden.contains(id));
+    let mut outcomes = crate::tickets::update_tickets(&state.db, &ids, auth.0.user_id, &change).await;
+    outcomes.extend(hidden.into_iter().map(|id| (id, Err(crate::tickets::TicketError::TicketNotFound))));
+    outcomes.sort_by_key(|(id, _)| requested.iter().position(|asked| asked == id));
     // Once for the whole request: the agent sees the tabs' numbers follow at once.
     state.team_counts.invalidate().await;
     let results = outcomes

@@ -9,11 +9,13 @@ use super::ErrorBody;
 use super::auth::Authenticated;
 use super::body::Body;
 use super::etag::Revalidation;
+use super::inboxes::{ensure_message_visible, ensure_ticket_visible};
 use crate::db::StoreError;
 use crate::domain::{
     MessageBody, MessageId, PhoneNumber, Priority, SearchQuery, TagName, TicketId, TicketStatus, UserId,
 };
 use crate::error::ApiError;
+use crate::inboxes::{HiddenInboxes, hidden_for};
 use crate::state::AppState;
 use crate::tickets::{
     AssigneeFilter, Draft, MessageCursor, MessageFilter, MessageView, TagChange, Ticket, TicketChange, TicketCounts,
@@ -44,6 +46,8 @@ pub struct ListQuery {
     tag: Option<String>,
     /// Only tickets of this priority: `low`, `normal`, `high` or `urgent`.
     priority: Option<String>,
+    /// Only tickets to this number of ours (one inbox), e.g. `+14155550100`.
+    inbox: Option<String>,
 }
 
 /// A page of the queue: read from the same query string as [`ListQuery`] (a second extractor rather than a
@@ -110,6 +114,8 @@ impl ListQuery {
             .transpose()?;
         let tag = self.tag.as_deref().map(TagName::parse).transpose()?;
         let priority = self.priority.as_deref().map(super::tagging::parse_priority).transpose()?;
+        let inbox =
+            self.inbox.map(|raw| PhoneNumber::from_gateway(&raw).map_err(|e| ApiError::from(e).for_field("inbox")));
         let (after, limit, sort) = (None, DEFAULT_PAGE, TicketSort::default());
         Ok(TicketFilter {
             viewer,
@@ -123,6 +129,9 @@ impl ListQuery {
             tag,
             priority,
             sort,
+            inbox: inbox.transpose()?,
+            // Set by the handler, which knows who asks.
+            hidden_inboxes: HiddenInboxes::default(),
         })
     }
 }
@@ -178,11 +187,13 @@ pub async fn list_tickets(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
-    let filter = page.into_inner().apply(query.into_inner().parse(viewer)?)?;
+    let mut filter = page.into_inner().apply(query.into_inner().parse(viewer)?)?;
     let revalidation = Revalidation::new(&req, viewer.0);
+    let principal = auth.0;
     let fresh = state
         .db
         .read(move |conn| {
+            filter.hidden_inboxes = hidden_for(conn, &principal)?;
             let stamp = list_stamp(conn, viewer)?;
             revalidation.check(&stamp, || load_tickets(conn, &filter)).map_err(StoreError::from)
         })
@@ -204,10 +215,18 @@ pub async fn ticket_counts(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = auth.0.user_id;
-    let changed = state.db.read(|conn| crate::tickets::tickets_changed(conn).map_err(StoreError::from)).await?;
-    let team = state.team_counts.get(&state.db, changed).await?;
-    let counts =
-        state.db.read(move |conn| crate::tickets::ticket_counts(conn, team, viewer).map_err(StoreError::from)).await?;
+    let principal = auth.0;
+    let (changed, hidden) = state
+        .db
+        .read(move |conn| -> Result<_, StoreError> {
+            Ok((crate::tickets::tickets_changed(conn)?, hidden_for(conn, &principal)?))
+        })
+        .await?;
+    let team = state.team_counts.get(&state.db, changed, &hidden).await?;
+    let counts = state
+        .db
+        .read(move |conn| crate::tickets::ticket_counts(conn, team, viewer, &hidden).map_err(StoreError::from))
+        .await?;
     Ok(Revalidation::new(&req, viewer.0).check_value(counts).respond())
 }
 
@@ -224,7 +243,9 @@ pub async fn get_ticket(
     id: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket = load_ticket(&state, TicketId(id.into_inner()), auth.0.user_id).await?;
+    let id = TicketId(id.into_inner());
+    ensure_ticket_visible(&state, &auth.0, id).await?;
+    let ticket = load_ticket(&state, id, auth.0.user_id).await?;
     Ok(HttpResponse::Ok().json(ticket))
 }
 
@@ -285,6 +306,7 @@ pub async fn update_ticket(
     let priority = priority.as_deref().map(super::tagging::parse_priority).transpose()?;
     let may_create_tags = super::tagging::may_create_tags(&auth.0, &state);
     let change = TicketChange { status, assignee: assignee_id, tags, priority, may_create_tags };
+    ensure_ticket_visible(&state, &auth.0, id).await?;
     let actor = auth.0.user_id;
     state.db.write(move |conn| crate::tickets::update_ticket(conn, id, actor, change)).await?;
     // The agent who changed it sees the tabs' numbers follow at once.
@@ -346,6 +368,7 @@ pub async fn list_messages(
                 .ok_or_else(|| ApiError::bad_request("invalid_cursor", "The cursor is not one this API returned."))
         })
         .transpose()?;
+    ensure_ticket_visible(&state, &auth.0, ticket_id).await?;
     let revalidation = Revalidation::new(&req, auth.0.user_id.0);
     let filter = MessageFilter { ticket_id, after };
     let fresh = state
@@ -408,6 +431,7 @@ pub async fn post_message(
     let id = TicketId(id.into_inner());
     let NewMessage { body, internal } = payload.into_inner();
     let draft = Draft { body: MessageBody::parse(body)?, internal };
+    ensure_ticket_visible(&state, &auth.0, id).await?;
     let author = auth.0.user_id;
     let message = state.db.write(move |conn| crate::tickets::post_message(conn, id, author, draft)).await?;
     if !message.internal {
@@ -430,6 +454,7 @@ pub async fn mark_read(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, id) = (auth.0.user_id, TicketId(id.into_inner()));
+    ensure_ticket_visible(&state, &auth.0, id).await?;
     state.db.write_replayable(move |conn| crate::tickets::mark_read(conn, user, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -449,11 +474,12 @@ pub async fn mark_read(
 )]
 #[post("/messages/{id}/retry")]
 pub async fn retry_message(
-    _: Authenticated,
+    auth: Authenticated,
     id: web::Path<i64>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = MessageId(id.into_inner());
+    ensure_message_visible(&state, &auth.0, id).await?;
     let message = state.db.write(move |conn| crate::tickets::retry_message(conn, id)).await?;
     state.outbox.message_queued();
     Ok(HttpResponse::Ok().json(MessageView::from(message)))

@@ -41,6 +41,7 @@ pub async fn list_events(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = TicketId(id.into_inner());
+    super::inboxes::ensure_ticket_visible(&state, &auth.0, ticket_id).await?;
     let revalidation = Revalidation::new(&req, auth.0.user_id.0);
     let fresh = state
         .db

@@ -8,6 +8,7 @@
 //! replicas.
 
 pub mod export;
+pub mod inboxes;
 pub mod metrics;
 mod outbox;
 mod postgres;

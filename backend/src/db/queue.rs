@@ -7,7 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{contacts, messages, outbox, tags, ticket_events, ticket_reads, ticket_tags, tickets, users};
+use crate::db::inboxes::HiddenInboxes;
+use crate::db::schema::{
+    contacts, inboxes, messages, outbox, tags, ticket_events, ticket_reads, ticket_tags, tickets, users,
+};
 use crate::db::tickets::{TicketIsOpenOrPending, TicketIsUnclosed, TicketOptedOut, ticket_opted_out};
 use crate::db::{AnyConnection, LiteralLimit, MultiBackend, lower};
 use crate::domain::{
@@ -47,6 +50,9 @@ pub(super) struct TicketRow {
     opted_out: bool,
     priority: i16,
     waiting_since: Option<NaiveDateTime>,
+    #[diesel(select_expression = inboxes::name.nullable())]
+    #[diesel(select_expression_type = diesel::dsl::Nullable<inboxes::name>)]
+    inbox_name: Option<String>,
 }
 
 impl TicketRow {
@@ -77,6 +83,7 @@ impl From<TicketRow> for Ticket {
             (Some(_), None) => true,
             (None, _) => false,
         };
+        let inbox_name = row.inbox_name.map(|name| crate::inboxes::shown_name(&row.channel_number, &name));
         Self {
             id: row.id,
             customer_number_display: PhoneNumber::display(&row.customer_number),
@@ -97,6 +104,7 @@ impl From<TicketRow> for Ticket {
             // Filled in for a whole page at once (`with_tags`).
             tags: Vec::new(),
             waiting_since: row.waiting_since,
+            inbox_name,
         }
     }
 }
@@ -118,7 +126,12 @@ fn tickets_seen_by(viewer: UserId) -> _ {
         diesel::dsl::Eq<ticket_reads::ticket_id, tickets::id>,
         diesel::dsl::Eq<ticket_reads::user_id, UserId>,
     > = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
-    tickets::table.left_join(contacts::table).left_join(ticket_reads::table.on(own_reads))
+    let own_inbox: diesel::dsl::Eq<inboxes::number, tickets::channel_number> =
+        inboxes::number.eq(tickets::channel_number);
+    tickets::table
+        .left_join(contacts::table)
+        .left_join(ticket_reads::table.on(own_reads))
+        .left_join(inboxes::table.on(own_inbox))
 }
 
 /// Change cursors look this far back: PostgreSQL can make concurrent commits visible out of timestamp order,
@@ -161,6 +174,10 @@ pub struct TicketFilter {
     pub tag: Option<TagName>,
     pub priority: Option<Priority>,
     pub sort: TicketSort,
+    /// Only tickets to this number of ours (one inbox).
+    pub inbox: Option<PhoneNumber>,
+    /// The inboxes the viewer may not see ([`crate::inboxes::hidden_for`]); empty shows every ticket.
+    pub hidden_inboxes: HiddenInboxes,
 }
 
 /// The orders the queue can be read in.
@@ -330,6 +347,12 @@ pub(super) fn matching_tickets(filter: &TicketFilter) -> TicketQuery<'_> {
     }
     if let Some(number) = &filter.customer_number {
         query = query.filter(tickets::customer_number.eq(number.as_str()));
+    }
+    if let Some(inbox) = &filter.inbox {
+        query = query.filter(tickets::channel_number.eq(inbox.as_str()));
+    }
+    if !filter.hidden_inboxes.is_empty() {
+        query = query.filter(filter.hidden_inboxes.visible());
     }
     if let Some(search) = &filter.search {
         query = query.filter(MatchesSearch::new(search));
@@ -683,12 +706,16 @@ pub fn list_stamp(conn: &mut AnyConnection, viewer: UserId) -> QueryResult<Chang
             .nullable(),
     ))
     .get_result(conn)?;
-    let newest = tickets_changed.max(contacts_changed).max(read);
+    // Inbox names and members change what the list shows and to whom.
+    let (inboxes_changed, inbox_count) = crate::db::inboxes::inboxes_stamp(conn)?;
+    let newest = tickets_changed.max(contacts_changed).max(read).max(inboxes_changed);
     Ok(ChangeStamp(vec![
         stamp_part(tickets_changed),
         stamp_part(contacts_changed),
         stamp_part(read),
         settling_part(conn, newest),
+        stamp_part(inboxes_changed),
+        inbox_count.to_string(),
     ]))
 }
 
@@ -756,9 +783,15 @@ pub struct TeamCounts {
     pub tickets_changed: Option<NaiveDateTime>,
 }
 
-pub fn team_counts(conn: &mut AnyConnection) -> QueryResult<TeamCounts> {
-    let by_status = |status: TicketStatus| tickets::table.filter(tickets::status.eq(status)).count();
-    let unassigned = tickets::table.filter(tickets::assignee_id.is_null()).filter(TicketIsOpenOrPending).count();
+/// The counts of the tickets outside `hidden` (every ticket for admins and while no inbox has members).
+pub fn team_counts(conn: &mut AnyConnection, hidden: &HiddenInboxes) -> QueryResult<TeamCounts> {
+    let by_status =
+        |status: TicketStatus| tickets::table.filter(tickets::status.eq(status)).filter(hidden.visible()).count();
+    let unassigned = tickets::table
+        .filter(tickets::assignee_id.is_null())
+        .filter(TicketIsOpenOrPending)
+        .filter(hidden.visible())
+        .count();
     let (open, pending, unassigned, tickets_changed) = diesel::select((
         by_status(TicketStatus::Open).single_value().assume_not_null(),
         by_status(TicketStatus::Pending).single_value().assume_not_null(),
@@ -776,7 +809,12 @@ pub fn tickets_changed(conn: &mut AnyConnection) -> QueryResult<Option<NaiveDate
 
 /// The viewer's own counts on top of the team's: one pass over their and the unassigned unclosed tickets
 /// with the viewer's read markers (on PostgreSQL each query is a round trip, and every agent asks every 2 s).
-pub fn ticket_counts(conn: &mut AnyConnection, team: TeamCounts, viewer: UserId) -> QueryResult<TicketCounts> {
+pub fn ticket_counts(
+    conn: &mut AnyConnection,
+    team: TeamCounts,
+    viewer: UserId,
+    hidden: &HiddenInboxes,
+) -> QueryResult<TicketCounts> {
     use diesel::dsl::{case_when, count};
     let own_reads = ticket_reads::ticket_id.eq(tickets::id).and(ticket_reads::user_id.eq(viewer));
     let unread = || {
@@ -789,6 +827,7 @@ pub fn ticket_counts(conn: &mut AnyConnection, team: TeamCounts, viewer: UserId)
         .left_join(ticket_reads::table.on(own_reads))
         .filter(mine().or(tickets::assignee_id.is_null()))
         .filter(TicketIsOpenOrPending)
+        .filter(hidden.visible())
         .select((
             count(case_when(mine(), tickets::id)),
             count(case_when(mine().and(unread()), tickets::id)),
@@ -816,6 +855,7 @@ pub fn changed_tickets_for(
     conn: &mut AnyConnection,
     viewer: UserId,
     since: NaiveDateTime,
+    hidden: &HiddenInboxes,
 ) -> QueryResult<Vec<ChangedTicket>> {
     let newest_inbound = messages::id.nullable().eq(tickets::last_inbound_message_id);
     tickets::table
@@ -823,6 +863,7 @@ pub fn changed_tickets_for(
         .left_join(messages::table.on(newest_inbound))
         .filter(tickets::updated_at.gt(since))
         .filter(tickets::assignee_id.is_null().or(tickets::assignee_id.eq(viewer)))
+        .filter(hidden.visible())
         .order((tickets::updated_at.desc(), tickets::id.desc()))
         .limit(NOTIFICATION_SCAN)
         .select((
@@ -893,6 +934,7 @@ pub fn ticket_events(conn: &mut AnyConnection, ticket_id: TicketId) -> QueryResu
             removed: d.removed,
             from_priority: d.from_priority,
             to_priority: d.to_priority,
+            rule: d.rule,
         })
         .collect())
 }

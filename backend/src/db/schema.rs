@@ -11,6 +11,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
+        away -> Bool,
     }
 }
 
@@ -193,6 +194,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    inboxes (number) {
+        number -> Text,
+        name -> Text,
+        assignment_policy -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_members (inbox_number, user_id) {
+        inbox_number -> Text,
+        user_id -> BigInt,
+        last_assigned_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tickets -> contacts (contact_id));
@@ -203,6 +222,8 @@ diesel::joinable!(ticket_events -> tickets (ticket_id));
 diesel::joinable!(user_preferences -> users (user_id));
 diesel::joinable!(ticket_tags -> tickets (ticket_id));
 diesel::joinable!(ticket_tags -> tags (tag_id));
+diesel::joinable!(inbox_members -> inboxes (inbox_number));
+diesel::joinable!(inbox_members -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -223,4 +244,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_preferences,
     tags,
     ticket_tags,
+    inboxes,
+    inbox_members,
 );

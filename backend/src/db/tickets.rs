@@ -301,6 +301,10 @@ impl TicketStore for AnyConnection {
             .execute(self)
             .map(drop)
     }
+
+    fn next_round_robin_member(&mut self, channel: &str, at: NaiveDateTime) -> QueryResult<Option<UserId>> {
+        crate::db::inboxes::claim_round_robin_member(self, channel, at)
+    }
 }
 
 /// The one place an opt-out is written: the customer sent STOP to this number of ours (or the gateway told
@@ -804,6 +808,39 @@ mod contract {
             let next_night = night + Duration::hours(24);
             let next_period = night + Duration::hours(20);
             assert!(store.claim_out_of_office(ticket, next_night, Some(next_period))?, "{backend}: a new period");
+            Ok(())
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn round_robin_takes_the_available_member_handed_a_ticket_least_recently() {
+        use crate::db::inboxes::{insert_inbox, replace_members, set_away, update_inbox};
+        use crate::domain::AssignmentPolicy;
+        on_each_backend(|store, backend| {
+            let inbox = ANA.channel;
+            assert_eq!(store.next_round_robin_member(inbox, now())?, None, "{backend}: no inbox");
+            let a = agent(store, "a@example.com", true)?;
+            let b = agent(store, "b@example.com", true)?;
+            let gone = agent(store, "gone@example.com", false)?;
+            insert_inbox(store, inbox, "Sales", AssignmentPolicy::Manual, now())?;
+            replace_members(store, inbox, &[a, b, gone])?;
+            assert_eq!(store.next_round_robin_member(inbox, now())?, None, "{backend}: a manual inbox");
+
+            update_inbox(store, inbox, None, Some(AssignmentPolicy::RoundRobin), now())?;
+            // The same instant for every turn: the order still holds (each turn is later than the last).
+            let at = now();
+            let turns: Vec<Option<UserId>> =
+                (0..4).map(|_| store.next_round_robin_member(inbox, at)).collect::<QueryResult<_>>()?;
+            assert_eq!(turns, [Some(a), Some(b), Some(a), Some(b)], "{backend}: the deactivated member is skipped");
+            set_away(store, b, true)?;
+            assert_eq!(store.next_round_robin_member(inbox, now())?, Some(a), "{backend}: away is skipped");
+            assert_eq!(store.next_round_robin_member(inbox, now())?, Some(a), "{backend}");
+            set_away(store, a, true)?;
+            assert_eq!(store.next_round_robin_member(inbox, now())?, None, "{backend}: nobody available");
+            set_away(store, b, false)?;
+            replace_members(store, inbox, &[b])?;
+            assert_eq!(store.next_round_robin_member(inbox, now())?, Some(b), "{backend}: members replaced");
             Ok(())
         })
         .await;

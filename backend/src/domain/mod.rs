@@ -27,7 +27,7 @@ pub use password::{Password, PasswordError, PasswordHash, password_matches};
 pub use phone::{PhoneNumber, PhoneNumberError};
 pub use search::SearchQuery;
 pub use segments::{Encoding, SegmentCount, count_segments};
-pub use status::{DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
+pub use status::{AssignmentPolicy, DeliveryStatus, Direction, EventKind, Provider, Role, TicketStatus, UnknownValue};
 pub use tag::{Priority, TagColour, TagError, TagName};
 pub use template::{
     AutoReplyTemplate, CONFIRMATION_PLACEHOLDERS, ConfirmationTemplate, HELP_PLACEHOLDERS, OUT_OF_OFFICE_PLACEHOLDERS,

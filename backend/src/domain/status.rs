@@ -98,6 +98,12 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How an inbox's new tickets get an assignee: `manual` (agents take them) or `round_robin` (the next
+    /// available member, see `inboxes/`).
+    AssignmentPolicy, "assignment policy" { Manual => "manual", RoundRobin => "round_robin" }
+);
+
 text_enum!(Direction, "direction" { Inbound => "inbound", Outbound => "outbound" });
 
 text_enum!(Role, "role" { Admin => "admin", Agent => "agent" });

@@ -265,7 +265,7 @@ macro_rules! durable_table {
 
 durable_table!(Users, users, UserRow, key = [id], {
     id: i64, email: String, name: String, role: String, password_hash: Option<String>, active: bool,
-    created_at: NaiveDateTime,
+    created_at: NaiveDateTime, away: bool,
 });
 durable_table!(ApiTokens, api_tokens, ApiTokenRow, key = [id], {
     id: i64, user_id: i64, name: String, token_hash: String, created_at: NaiveDateTime,
@@ -280,7 +280,8 @@ durable_table!(Tickets, tickets, TicketRow, key = [id], {
     updated_at: NaiveDateTime, closed_at: Option<NaiveDateTime>, contact_id: Option<i64>, assignee_id: Option<i64>,
     message_count: i32, last_message_preview: Option<String>, last_message_direction: Option<String>,
     last_message_at: Option<NaiveDateTime>, last_inbound_message_id: Option<i64>,
-    failed_delivery_at: Option<NaiveDateTime>, priority: i16, waiting_since: Option<NaiveDateTime>,
+    failed_delivery_at: Option<NaiveDateTime>, out_of_office_at: Option<NaiveDateTime>, priority: i16,
+    waiting_since: Option<NaiveDateTime>,
 });
 durable_table!(Messages, messages, MessageRow, key = [id], {
     id: i64, ticket_id: i64, direction: String, internal: bool, body: String, author_id: Option<i64>,
@@ -321,6 +322,12 @@ durable_table!(Tags, tags, TagRow, key = [id], {
 });
 durable_table!(TicketTags, ticket_tags, TicketTagRow, key = [ticket_id, tag_id], {
     ticket_id: i64, tag_id: i64,
+});
+durable_table!(Inboxes, inboxes, InboxRow, key = [number], {
+    number: String, name: String, assignment_policy: String, created_at: NaiveDateTime, updated_at: NaiveDateTime,
+});
+durable_table!(InboxMembers, inbox_members, InboxMemberRow, key = [inbox_number, user_id], {
+    inbox_number: String, user_id: i64, last_assigned_at: Option<NaiveDateTime>,
 });
 
 /// Runs `$body` once per durable table with `$t` bound to it, in an order that satisfies the foreign keys
@@ -389,6 +396,14 @@ macro_rules! for_each_table {
         }
         {
             type $t = TicketTags;
+            $body
+        }
+        {
+            type $t = Inboxes;
+            $body
+        }
+        {
+            type $t = InboxMembers;
             $body
         }
     }};

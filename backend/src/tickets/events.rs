@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{EventKind, MessageId, Priority, TicketId, TicketStatus, UserId};
+use crate::domain::{AssignmentPolicy, EventKind, MessageId, Priority, TicketId, TicketStatus, UserId};
 use crate::json::utc;
 
 /// What an event carries besides its kind, actor and time; stored as a small JSON object, absent fields
@@ -43,6 +43,9 @@ pub struct EventDetails {
     pub from_priority: Option<Priority>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_priority: Option<Priority>,
+    /// An assignment made by an inbox's rule rather than a person: `round_robin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<AssignmentPolicy>,
 }
 
 /// An event to record.
@@ -116,4 +119,7 @@ pub struct TicketEvent {
     pub from_priority: Option<Priority>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_priority: Option<Priority>,
+    /// `assigned` by an inbox's rule (`round_robin`) rather than a person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<AssignmentPolicy>,
 }

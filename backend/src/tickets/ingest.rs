@@ -234,6 +234,10 @@ pub fn ingest_inbound_sms(
     let (ticket_id, opened, status) = join_or_open_ticket(store, pair)?;
     text.ticket_id = ticket_id;
     let message_id = store.insert_message(&text)?.ok_or(IngestError::Duplicate)?;
+    // A first STOP is closed below: nobody is to be handed it.
+    if opened && keyword != Some(OptKeyword::OptOut) {
+        super::routing::route_new_ticket(store, ticket_id, pair)?;
+    }
     let reply = automatic_reply(store, settings, due(keyword, opened, opening), ticket_id, pair)?;
     let confirmation = match reply {
         Some(body) => Some(store.insert_message(&automatic_message(ticket_id, &body))?.ok_or(DieselError::NotFound)?),

@@ -11,6 +11,7 @@ pub mod events;
 mod ingest;
 mod models;
 pub mod notifications;
+mod routing;
 pub mod store;
 mod tagging;
 mod team_counts;

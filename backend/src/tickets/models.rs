@@ -58,6 +58,9 @@ pub struct Ticket {
     #[serde(serialize_with = "utc_opt")]
     #[schema(required = true)]
     pub waiting_since: Option<NaiveDateTime>,
+    /// The name of the inbox of `channel_number`; `null` when the number has no inbox.
+    #[schema(required = true, example = "Support")]
+    pub inbox_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -263,6 +263,7 @@ pub trait TicketStore {
         at: NaiveDateTime,
         since: Option<NaiveDateTime>,
     ) -> QueryResult<bool>;
+
     /// The tags with these names, whatever their case.
     fn find_tags(&mut self, names: &[TagName]) -> QueryResult<Vec<Tag>>;
 
@@ -279,6 +280,12 @@ pub trait TicketStore {
 
     /// Sets the ticket's priority: a change of the ticket at `at`.
     fn set_priority(&mut self, ticket_id: TicketId, priority: Priority, at: NaiveDateTime) -> QueryResult<()>;
+
+    /// Round robin's next member of the inbox of `channel` (a number of ours), marked as handed a ticket at
+    /// `at`: the available member (active, not away) handed one least recently. `None` when the inbox's
+    /// policy is not round robin, there is no inbox, or nobody is available. Chosen in the database, so
+    /// replicas take turns fairly.
+    fn next_round_robin_member(&mut self, channel: &str, at: NaiveDateTime) -> QueryResult<Option<UserId>>;
 }
 
 /// [`TicketStore::append_text`] as the store's single steps.

@@ -5,6 +5,7 @@
 //! answering, so the tabs never lag the list the dashboard fetched with them (issue 16). Knowing that costs
 //! one index lookup per request (the newest `tickets.updated_at`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use tokio::sync::Mutex;
 
 use chrono::NaiveDateTime;
 
+use crate::db::inboxes::HiddenInboxes;
 use crate::db::queue::{TeamCounts, team_counts};
 use crate::db::{Database, StoreError};
 
@@ -22,24 +24,38 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 const SERVE_STALE_FOR: Duration = Duration::from_secs(5);
 
 #[derive(Default, Clone)]
-pub struct TeamCountsCache(Arc<Mutex<Latest>>);
+pub struct TeamCountsCache(Arc<Mutex<Shared>>);
+
+#[derive(Default)]
+struct Shared {
+    /// Per set of hidden inboxes: the agents who see the same tickets (a desk has a few such groups, and
+    /// every admin and every agent of a desk without inbox members share one) share counts.
+    by_scope: HashMap<HiddenInboxes, Latest>,
+    /// Bumped by every invalidation, so a background refresh that started before a change cannot store
+    /// counts that miss it.
+    generation: u64,
+}
 
 #[derive(Default)]
 struct Latest {
     counts: Option<(Instant, TeamCounts)>,
-    /// Bumped by every invalidation, so a background refresh that started before a change cannot store
-    /// counts that miss it.
-    generation: u64,
     refreshing: bool,
 }
 
 impl TeamCountsCache {
-    /// The counts, at most `MAX_AGE` old, or up to `SERVE_STALE_FOR` old while a background refresh runs:
-    /// so no poll waits for the count query; but never counts from before `tickets_changed`, the newest
-    /// ticket change the caller has seen. Without usable counts, concurrent callers wait for one computation
-    /// rather than all running it.
-    pub async fn get(&self, db: &Database, tickets_changed: Option<NaiveDateTime>) -> Result<TeamCounts, StoreError> {
-        let mut latest = self.0.lock().await;
+    /// The counts of the tickets outside `hidden`, at most `MAX_AGE` old, or up to `SERVE_STALE_FOR` old
+    /// while a background refresh runs: so no poll waits for the count query; but never counts from before
+    /// `tickets_changed`, the newest ticket change the caller has seen. Without usable counts, concurrent
+    /// callers wait for one computation rather than all running it.
+    pub async fn get(
+        &self,
+        db: &Database,
+        tickets_changed: Option<NaiveDateTime>,
+        hidden: &HiddenInboxes,
+    ) -> Result<TeamCounts, StoreError> {
+        let mut shared = self.0.lock().await;
+        let generation = shared.generation;
+        let latest = shared.by_scope.entry(hidden.clone()).or_default();
         if let Some((at, counts)) = latest.counts
             && counts.tickets_changed >= tickets_changed
         {
@@ -50,25 +66,29 @@ impl TeamCountsCache {
             if age < SERVE_STALE_FOR {
                 if !latest.refreshing {
                     latest.refreshing = true;
-                    let (cache, db, generation) = (self.clone(), db.clone(), latest.generation);
-                    tokio::spawn(async move { cache.refresh(&db, generation).await });
+                    let (cache, db, hidden) = (self.clone(), db.clone(), hidden.clone());
+                    tokio::spawn(async move { cache.refresh(&db, generation, hidden).await });
                 }
                 return Ok(counts);
             }
         }
         let started = Instant::now();
-        let counts = db.read(|conn| team_counts(conn).map_err(StoreError::from)).await?;
-        latest.counts = Some((started, counts));
+        let scope = hidden.clone();
+        let counts = db.read(move |conn| team_counts(conn, &scope).map_err(StoreError::from)).await?;
+        shared.by_scope.entry(hidden.clone()).or_default().counts = Some((started, counts));
         Ok(counts)
     }
 
-    async fn refresh(&self, db: &Database, generation: u64) {
+    async fn refresh(&self, db: &Database, generation: u64, hidden: HiddenInboxes) {
         let started = Instant::now();
-        let counts = db.read(|conn| team_counts(conn).map_err(StoreError::from)).await;
-        let mut latest = self.0.lock().await;
+        let scope = hidden.clone();
+        let counts = db.read(move |conn| team_counts(conn, &scope).map_err(StoreError::from)).await;
+        let mut shared = self.0.lock().await;
+        let current = shared.generation == generation;
+        let latest = shared.by_scope.entry(hidden).or_default();
         latest.refreshing = false;
         match counts {
-            Ok(counts) if latest.generation == generation => latest.counts = Some((started, counts)),
+            Ok(counts) if current => latest.counts = Some((started, counts)),
             Ok(_) => {}
             // The next poll tries again; until SERVE_STALE_FOR it still gets the last counts.
             Err(e) => tracing::warn!(error = %e, "could not refresh the team's ticket counts"),
@@ -77,9 +97,9 @@ impl TeamCountsCache {
 
     /// Forget the counts, so the next request sees a change this process just made.
     pub async fn invalidate(&self) {
-        let mut latest = self.0.lock().await;
-        latest.counts = None;
-        latest.generation += 1;
+        let mut shared = self.0.lock().await;
+        shared.by_scope.clear();
+        shared.generation += 1;
     }
 }
 
@@ -94,10 +114,19 @@ mod tests {
         Database::connect(&DatabaseSettings { url, pool_size: 2, writers: 2 }).unwrap()
     }
 
+    const ALL: &HiddenInboxes = &HiddenInboxes::EVERYTHING_VISIBLE;
+
     fn age(cache: &TeamCountsCache, by: Duration) {
-        let mut latest = cache.0.try_lock().unwrap();
+        let mut shared = cache.0.try_lock().unwrap();
+        let latest = shared.by_scope.get_mut(ALL).unwrap();
         let (at, counts) = latest.counts.unwrap();
         latest.counts = Some((at - by, counts));
+    }
+
+    /// The shared counts of the agents who see everything, and whether they are being refreshed.
+    async fn latest(cache: &TeamCountsCache) -> (Option<(Instant, TeamCounts)>, bool) {
+        let shared = cache.0.lock().await;
+        shared.by_scope.get(ALL).map_or((None, false), |l| (l.counts, l.refreshing))
     }
 
     #[tokio::test]
@@ -105,23 +134,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir);
         let cache = TeamCountsCache::default();
-        let first = cache.get(&db, None).await.unwrap();
+        let first = cache.get(&db, None, ALL).await.unwrap();
 
         age(&cache, MAX_AGE + Duration::from_millis(10));
-        let stale_at = cache.0.lock().await.counts.unwrap().0;
-        assert_eq!(cache.get(&db, None).await.unwrap(), first, "stale counts answer at once");
-        assert!(cache.0.lock().await.refreshing, "and a refresh is under way");
-        cache.get(&db, None).await.unwrap();
+        let stale_at = latest(&cache).await.0.unwrap().0;
+        assert_eq!(cache.get(&db, None, ALL).await.unwrap(), first, "stale counts answer at once");
+        assert!(latest(&cache).await.1, "and a refresh is under way");
+        cache.get(&db, None, ALL).await.unwrap();
 
         for _ in 0..100 {
-            if !cache.0.lock().await.refreshing {
+            if !latest(&cache).await.1 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        let latest = cache.0.lock().await;
-        assert!(!latest.refreshing);
-        assert!(latest.counts.unwrap().0 > stale_at, "the refresh stored newer counts");
+        let (counts, refreshing) = latest(&cache).await;
+        assert!(!refreshing);
+        assert!(counts.unwrap().0 > stale_at, "the refresh stored newer counts");
     }
 
     #[tokio::test]
@@ -129,19 +158,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir);
         let cache = TeamCountsCache::default();
-        cache.get(&db, None).await.unwrap();
+        cache.get(&db, None, ALL).await.unwrap();
 
         age(&cache, SERVE_STALE_FOR);
-        let old_at = cache.0.lock().await.counts.unwrap().0;
-        cache.get(&db, None).await.unwrap();
-        let latest = cache.0.lock().await;
-        assert!(latest.counts.unwrap().0 > old_at && !latest.refreshing);
-        drop(latest);
+        let old_at = latest(&cache).await.0.unwrap().0;
+        cache.get(&db, None, ALL).await.unwrap();
+        let (counts, refreshing) = latest(&cache).await;
+        assert!(counts.unwrap().0 > old_at && !refreshing);
 
         cache.invalidate().await;
-        assert!(cache.0.lock().await.counts.is_none());
-        cache.get(&db, None).await.unwrap();
-        assert!(cache.0.lock().await.counts.is_some());
+        assert!(latest(&cache).await.0.is_none());
+        cache.get(&db, None, ALL).await.unwrap();
+        assert!(latest(&cache).await.0.is_some());
     }
 
     #[tokio::test]
@@ -149,16 +177,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir);
         let cache = TeamCountsCache::default();
-        cache.get(&db, None).await.unwrap();
-        let first_at = cache.0.lock().await.counts.unwrap().0;
+        cache.get(&db, None, ALL).await.unwrap();
+        let first_at = latest(&cache).await.0.unwrap().0;
 
-        cache.get(&db, None).await.unwrap();
-        assert_eq!(cache.0.lock().await.counts.unwrap().0, first_at, "nothing changed: the shared counts serve");
+        cache.get(&db, None, ALL).await.unwrap();
+        assert_eq!(latest(&cache).await.0.unwrap().0, first_at, "nothing changed: the shared counts serve");
 
         // A ticket changed (on any replica) after the counts were computed.
         let later = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-        cache.get(&db, Some(later)).await.unwrap();
-        assert!(cache.0.lock().await.counts.unwrap().0 > first_at, "computed again before answering");
+        cache.get(&db, Some(later), ALL).await.unwrap();
+        assert!(latest(&cache).await.0.unwrap().0 > first_at, "computed again before answering");
     }
 
     #[tokio::test]
@@ -166,11 +194,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(&dir);
         let cache = TeamCountsCache::default();
-        cache.get(&db, None).await.unwrap();
+        cache.get(&db, None, ALL).await.unwrap();
         let generation = cache.0.lock().await.generation;
 
         cache.invalidate().await;
-        cache.refresh(&db, generation).await;
-        assert!(cache.0.lock().await.counts.is_none(), "counts from before the change are dropped");
+        cache.refresh(&db, generation, ALL.clone()).await;
+        assert!(latest(&cache).await.0.is_none(), "counts from before the change are dropped");
     }
 }

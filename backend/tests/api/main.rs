@@ -17,6 +17,7 @@ mod export;
 mod hardening;
 mod inbound_twilio;
 mod keywords_hours;
+mod inboxes;
 mod messagebird;
 mod metrics;
 mod operations;
@@ -196,6 +197,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         tags_priority::waiting_since_starts_with_a_customer_text_and_ends_with_an_agent_reply,
         tags_priority::the_queue_sorts_by_waiting_and_priority_a_page_at_a_time,
         tags_priority::bulk_changes_apply_to_each_ticket_alone_and_report_each,
+        inboxes::admins_manage_inboxes_and_bad_input_gets_stable_codes,
+        inboxes::agents_see_and_hear_of_only_their_inboxes_tickets,
+        inboxes::round_robin_hands_new_tickets_to_available_members_in_turn,
     ]
 }
 
@@ -219,6 +223,7 @@ fn postgres_only_tests() -> Vec<(&'static str, PostgresTestFn)> {
         replicas::every_webhook_answered_on_any_replica_is_stored_after_one_is_killed,
         replicas::a_frozen_replica_or_a_held_transaction_does_not_stall_the_others,
         replicas::a_frozen_replicas_claims_are_taken_over_and_block_no_other_send,
+        inboxes::round_robin_is_fair_across_replicas,
     ]
 }
 

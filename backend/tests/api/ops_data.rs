@@ -232,7 +232,7 @@ fn table_contents(url: &str) -> BTreeMap<&'static str, Vec<String>> {
     type Ts = NaiveDateTime;
     let conn = &mut connect(url);
     let mut tables = BTreeMap::new();
-    type User = (i64, String, String, String, Option<String>, bool, Ts);
+    type User = (i64, String, String, String, Option<String>, bool, Ts, bool);
     let users: Vec<User> = users::table.order(users::id).load(conn).unwrap();
     tables.insert("users", text(users));
     let tokens: Vec<(i64, i64, String, String, Ts, Option<Ts>)> =
@@ -306,6 +306,11 @@ fn table_contents(url: &str) -> BTreeMap<&'static str, Vec<String>> {
     tables.insert("canned_replies", text(canned));
     let texted: Vec<(String, Ts)> = texted_numbers::table.order(texted_numbers::number).load(conn).unwrap();
     tables.insert("texted_numbers", text(texted));
+    let inboxes: Vec<(String, String, String, Ts, Ts)> = inboxes::table.order(inboxes::number).load(conn).unwrap();
+    tables.insert("inboxes", text(inboxes));
+    let members: Vec<(String, i64, Option<Ts>)> =
+        inbox_members::table.order((inbox_members::inbox_number, inbox_members::user_id)).load(conn).unwrap();
+    tables.insert("inbox_members", text(members));
     tables
 }
 
@@ -407,6 +412,8 @@ async fn build_a_desk(
     assert_eq!(canned.status, 201, "{}", canned.text);
     let set = desk.put_json("/api/settings", json!({"default_sender_number": OUR_NUMBER})).await;
     assert_eq!(set.status, 200, "{}", set.text);
+    let inbox = desk.patch_json("/api/inboxes/%2B14155550100", json!({"members": [agent.body["id"]]})).await;
+    assert_eq!(inbox.status, 200, "{}", inbox.text);
     let assigned = desk
         .patch_json(&format!("/api/tickets/{parcel_id}"), json!({"assignee_id": agent.body["id"], "status": "pending"}))
         .await;

@@ -163,6 +163,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inboxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The inboxes the caller can see: every one for admins; for agents, those they belong to and those with no
+         *     members (shared by everyone).
+         */
+        get: operations["list_inboxes"];
+        put?: never;
+        /** Make an inbox for a number of ours (admins only), e.g. before its first text. */
+        post: operations["create_inbox"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inboxes/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an inbox whose number has no tickets (admins only). One with tickets answers 409
+         *     `inbox_has_tickets`: remove its members instead to share it with everyone.
+         */
+        delete: operations["delete_inbox"];
+        options?: never;
+        head?: never;
+        /** Rename an inbox, replace its members or change its assignment policy (admins only). */
+        patch: operations["update_inbox"];
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -178,6 +220,23 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/me/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set the signed-in agent's availability. `GET /api/me` shows it as `user.away`. */
+        patch: operations["update_availability"];
         trace?: never;
     };
     "/api/me/notifications": {
@@ -782,6 +841,21 @@ export interface components {
             /** @description Whether `X-Twilio-Signature` is checked on Twilio's webhooks. */
             twilio_verify_signatures: boolean;
         };
+        /**
+         * @description How an inbox's new tickets get an assignee: `manual` (agents take them) or `round_robin` (the next
+         *     available member, see `inboxes/`).
+         * @enum {string}
+         */
+        AssignmentPolicy: "manual" | "round_robin";
+        /**
+         * @description An agent's availability: round robin skips agents who are away.
+         * @enum {string}
+         */
+        Availability: "online" | "away";
+        AvailabilityBody: {
+            /** @description `away`: round robin hands the agent no new tickets (those they have stay theirs). */
+            availability: components["schemas"]["Availability"];
+        };
         /** @description One change for many tickets: exactly one of the fields. */
         BulkChange: {
             /**
@@ -934,6 +1008,18 @@ export interface components {
             message: components["schemas"]["MessageView"];
             ticket: components["schemas"]["Ticket"];
         };
+        CreateInbox: {
+            assignment_policy?: components["schemas"]["AssignmentPolicy"] | null;
+            /** @description User ids. None: every agent sees the inbox's tickets. */
+            members?: number[];
+            /** @example Support */
+            name: string;
+            /**
+             * @description A number of ours, any format; stored in E.164.
+             * @example +14155550100
+             */
+            number: string;
+        };
         CreateToken: {
             /** @description What the token is for, e.g. "CRM sync". */
             name: string;
@@ -1061,6 +1147,27 @@ export interface components {
         Health: {
             /** @example ok */
             status: string;
+        };
+        Inbox: {
+            assignment_policy: components["schemas"]["AssignmentPolicy"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description As people write it.
+             * @example +1 415-555-0100
+             */
+            display: string;
+            /** @description The member agents' user ids. None: every agent sees the inbox's tickets. */
+            members: components["schemas"]["UserId"][];
+            /** @example Support */
+            name: string;
+            /**
+             * @description The number of ours, E.164: tickets' `channel_number`.
+             * @example +14155550100
+             */
+            number: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         LastMessage: {
             /** Format: date-time */
@@ -1412,6 +1519,11 @@ export interface components {
             failed_delivery_at: string | null;
             /** @description Short and readable on the phone: customers quote it. */
             id: components["schemas"]["TicketId"];
+            /**
+             * @description The name of the inbox of `channel_number`; `null` when the number has no inbox.
+             * @example Support
+             */
+            inbox_name: string | null;
             last_message: components["schemas"]["LastMessage"] | null;
             /**
              * Format: int32
@@ -1492,6 +1604,7 @@ export interface components {
             message_id?: components["schemas"]["MessageId"] | null;
             /** @description `tags_changed`: the tag names taken off. */
             removed?: string[] | null;
+            rule?: components["schemas"]["AssignmentPolicy"] | null;
             to?: components["schemas"]["Person"] | null;
             to_priority?: components["schemas"]["Priority"] | null;
             to_status?: components["schemas"]["TicketStatus"] | null;
@@ -1525,6 +1638,12 @@ export interface components {
              */
             tags?: string[] | null;
         };
+        UpdateInbox: {
+            assignment_policy?: components["schemas"]["AssignmentPolicy"] | null;
+            /** @description Replaces the set of members. */
+            members?: number[] | null;
+            name?: string | null;
+        };
         UpdateUser: {
             /** @description `false` deactivates: the user's sessions and tokens stop working at once. */
             active?: boolean | null;
@@ -1537,6 +1656,8 @@ export interface components {
         User: {
             /** @description Deactivated users can neither sign in nor use their tokens. */
             active: boolean;
+            /** @description The agent set themselves away: round robin hands them no new tickets. */
+            away: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: email */
@@ -2265,6 +2386,8 @@ export interface operations {
                 tag?: string;
                 /** @description Only tickets of this priority: `low`, `normal`, `high` or `urgent`. */
                 priority?: string;
+                /** @description Only tickets to this number of ours (one inbox), e.g. `+14155550100`. */
+                inbox?: string;
                 /**
                  * @description Only rows created at or after this: an RFC 3339 time, or a date (`2026-12-01`: from 00:00 UTC).
                  * @example 2026-12-01
@@ -2348,6 +2471,8 @@ export interface operations {
                 tag?: string;
                 /** @description Only tickets of this priority: `low`, `normal`, `high` or `urgent`. */
                 priority?: string;
+                /** @description Only tickets to this number of ours (one inbox), e.g. `+14155550100`. */
+                inbox?: string;
                 /**
                  * @description Only rows created at or after this: an RFC 3339 time, or a date (`2026-12-01`: from 00:00 UTC).
                  * @example 2026-12-01
@@ -2414,6 +2539,269 @@ export interface operations {
             };
         };
     };
+    list_inboxes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"][];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_inbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInbox"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The number has an inbox (`inbox_exists`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_phone_number`, `invalid_inbox_name`, `invalid_assignment_policy`, `unknown_user` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_inbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The inbox's number, E.164 (URL-encode the +) */
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; nothing to return */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The number has tickets */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_inbox: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The inbox's number, E.164 (URL-encode the +) */
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateInbox"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -2434,6 +2822,84 @@ export interface operations {
             };
             /** @description No valid session or API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_availability: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvailabilityBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvailabilityBody"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body must be JSON (Content-Type: application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3390,6 +3856,8 @@ export interface operations {
                 tag?: string;
                 /** @description Only tickets of this priority: `low`, `normal`, `high` or `urgent`. */
                 priority?: string;
+                /** @description Only tickets to this number of ours (one inbox), e.g. `+14155550100`. */
+                inbox?: string;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
                 /** @description Page size, 1 to 200 (default 50). */

@@ -48,4 +48,5 @@ export const exampleTicket = {
   priority: "normal",
   tags: [],
   waiting_since: null,
+  inbox_name: null,
 } satisfies Ticket;

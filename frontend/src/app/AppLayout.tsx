@@ -2,6 +2,7 @@ import { useEffect } from "react";
 import { NavLink, Outlet, useLocation, useNavigate } from "react-router";
 import { useCurrentUser, useSignOut } from "../features/auth/api/session";
 import { useSettings } from "../features/settings/api/settings";
+import { AvailabilityToggle } from "../features/inboxes/components/AvailabilityToggle";
 import { useDesktopNotifications } from "../features/notifications/useDesktopNotifications";
 import { useTicketCounts } from "../features/tickets/api/tickets";
 import { errorMessage } from "../lib/api-client";
@@ -50,6 +51,7 @@ export function AppLayout() {
             {user.name}
             {isAdmin ? <span className="badge badge-muted">Admin</span> : null}
           </span>
+          <AvailabilityToggle />
           <button
             type="button"
             className="button button-quiet"
@@ -117,6 +119,11 @@ export function AppLayout() {
               <li>
                 <NavLink to="/admin/tags" className={navClass}>
                   Tags
+                </NavLink>
+              </li>
+              <li>
+                <NavLink to="/admin/inboxes" className={navClass}>
+                  Inboxes
                 </NavLink>
               </li>
               <li>

@@ -16,6 +16,7 @@ const TokensPage = lazy(() => import("../features/tokens/components/TokensPage")
 const CannedRepliesPage = lazy(() => import("../features/canned-replies/components/CannedRepliesPage"));
 const TagsPage = lazy(() => import("../features/tags/components/TagsPage"));
 const SettingsPage = lazy(() => import("../features/settings/components/SettingsPage"));
+const InboxesPage = lazy(() => import("../features/inboxes/components/InboxesPage"));
 const SimulatorPage = lazy(() => import("../features/simulator/components/SimulatorPage"));
 const NotificationsPage = lazy(() => import("../features/notifications/components/NotificationsPage"));
 // Contacts is not on the first screen either.
@@ -52,6 +53,7 @@ export const routes: RouteObject[] = [
               { path: "admin/canned-replies", element: <LazyPage page={CannedRepliesPage} /> },
               { path: "admin/tags", element: <LazyPage page={TagsPage} /> },
               { path: "admin/settings", element: <LazyPage page={SettingsPage} /> },
+              { path: "admin/inboxes", element: <LazyPage page={InboxesPage} /> },
               { path: "simulator", element: <LazyPage page={SimulatorPage} /> },
             ],
           },

@@ -11,6 +11,7 @@ export const agent: Schemas["User"] = {
   role: "agent",
   active: true,
   created_at: minutesAgo(60 * 24 * 30),
+  away: false,
 };
 
 export const admin: Schemas["User"] = {
@@ -20,6 +21,7 @@ export const admin: Schemas["User"] = {
   role: "admin",
   active: true,
   created_at: minutesAgo(60 * 24 * 60),
+  away: false,
 };
 
 export const team: Schemas["TeamMember"][] = [
@@ -60,6 +62,7 @@ export function ticket(overrides: Partial<TicketFixture> = {}): TicketFixture {
     priority: "normal",
     tags: [],
     waiting_since: minutesAgo(30),
+    inbox_name: null,
     ...overrides,
   };
 }
@@ -158,3 +161,16 @@ export function segmentCount(body: string): Schemas["SegmentCount"] {
     gsm_alternative: ucs2 && alternativeIsGsm ? alternative : null,
   };
 }
+
+/** The inboxes an agent sees: the main number, shared by everyone. */
+export const inboxes: Schemas["Inbox"][] = [
+  {
+    number: "+14155550100",
+    display: "+1 415-555-0100",
+    name: "+1 415-555-0100",
+    assignment_policy: "manual",
+    members: [],
+    created_at: minutesAgo(60 * 24 * 30),
+    updated_at: minutesAgo(60 * 24 * 30),
+  },
+];

@@ -18,6 +18,7 @@ export const defaultHandlers = [
   http.get("/api/tickets/counts", () => HttpResponse.json(fixtures.counts)),
   http.get("/api/tickets", () => HttpResponse.json<Schemas["TicketList"]>({ tickets: [], next_cursor: null })),
   http.get("/api/numbers", () => HttpResponse.json(fixtures.numbers)),
+  http.get("/api/inboxes", () => HttpResponse.json(fixtures.inboxes)),
   http.get("/api/canned-replies", () => HttpResponse.json<Schemas["CannedReplyView"][]>([])),
   http.get("/api/tags", () => HttpResponse.json<Schemas["TagList"]>({ tags: fixtures.tags, can_create: false })),
   http.post("/api/tickets/:id/read", () => new HttpResponse(null, { status: 204 })),

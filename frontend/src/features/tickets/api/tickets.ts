@@ -64,27 +64,30 @@ export const QUEUE_SORT_LABELS: Record<QueueSort, string> = {
   priority: "Priority",
 };
 
-/** How the queue is narrowed and ordered on top of its tab: a sort, and a tag and priority to show only. */
+/** How the queue is narrowed and ordered on top of its tab: a sort, and an inbox, a tag and a priority to show only. */
 export interface QueueView {
   sort: QueueSort;
+  /** A number of ours (one inbox), or "" for every inbox the viewer can see. */
+  inbox: string;
   /** A tag's name, or "" for any. */
   tag: string;
   /** A priority, or "" for any. */
   priority: Schemas["Priority"] | "";
 }
 
-export const DEFAULT_QUEUE_VIEW: QueueView = { sort: "activity", tag: "", priority: "" };
+export const DEFAULT_QUEUE_VIEW: QueueView = { sort: "activity", inbox: "", tag: "", priority: "" };
 
 /** The list API's filters of a view (the CSV export takes them too): only those set. */
-export function viewFilters(view: QueueView): { tag?: string; priority?: Schemas["Priority"] } {
+export function viewFilters(view: QueueView): { inbox?: string; tag?: string; priority?: Schemas["Priority"] } {
   return {
+    ...(view.inbox ? { inbox: view.inbox } : {}),
     ...(view.tag ? { tag: view.tag } : {}),
     ...(view.priority ? { priority: view.priority } : {}),
   };
 }
 
 /** The list API's parameters for a view: only what differs from the default. */
-function viewParams(view: QueueView): { sort?: QueueSort; tag?: string; priority?: Schemas["Priority"] } {
+function viewParams(view: QueueView): ReturnType<typeof viewFilters> & { sort?: QueueSort } {
   return { ...(view.sort !== "activity" ? { sort: view.sort } : {}), ...viewFilters(view) };
 }
 

@@ -6,6 +6,7 @@ import { useNow } from "../../../lib/hooks";
 import { useShortcuts } from "../../../lib/keyboard";
 import { useCurrentUser } from "../../auth/api/session";
 import { ExportMenu } from "../../export/ExportMenu";
+import { useInboxes } from "../../inboxes/api/inboxes";
 import { useNumbersOfOurs } from "../../numbers/api/numbers";
 import { useQueueDensity } from "../api/density";
 import { BulkToolbar } from "../../tags/components/BulkToolbar";
@@ -104,6 +105,7 @@ export function QueuePane({
   const [checked, setChecked] = useState<ReadonlySet<number>>(new Set());
   const [anchor, setAnchor] = useState<number | null>(null);
   const numbers = useNumbersOfOurs();
+  const inboxes = useInboxes();
   const [density, setDensity] = useQueueDensity();
   const teamName = useTeamNames();
   const navigate = useNavigate();
@@ -205,6 +207,25 @@ export function QueuePane({
             }}
           />
         </form>
+        {(inboxes.data?.length ?? 0) > 1 ? (
+          <div className={styles.inboxFilter}>
+            <label htmlFor="queue-inbox">Inbox</label>
+            <select
+              id="queue-inbox"
+              value={view.inbox}
+              onChange={(event) => {
+                setView({ ...view, inbox: event.target.value });
+              }}
+            >
+              <option value="">All inboxes</option>
+              {inboxes.data?.map((choice) => (
+                <option key={choice.number} value={choice.number}>
+                  {choice.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
         {searching ? (
           <SearchScopeLine search={activeSearch} scope={scope} tab={tab} onScopeChange={onScopeChange} />
         ) : null}

@@ -115,7 +115,7 @@ export function QueueRow({
             <span className={styles.channel} title="The number of ours the customer texted">
               <span className="visually-hidden">Texted </span>
               <span aria-hidden="true">→ </span>
-              {formatPhoneNumber(ticket.channel_number)}
+              {ticket.inbox_name ?? formatPhoneNumber(ticket.channel_number)}
             </span>
           ) : null}
           <span className="row-assignee">{assignee ?? "Unassigned"}</span>

@@ -13,7 +13,7 @@ export function describeEvent(event: TicketEvent): string {
     case "assigned":
       return event.from
         ? `${who} reassigned it from ${event.from.name} to ${event.to?.name ?? "someone"}`
-        : `${who} assigned it to ${event.to?.name ?? "someone"}`;
+        : `${who} assigned it to ${event.to?.name ?? "someone"}${event.rule === "round_robin" ? " (round robin)" : ""}`;
     case "unassigned":
       return `${who} unassigned ${event.from?.name ?? "it"}`;
     case "status_changed":
