@@ -94,6 +94,10 @@ pub const TICKET_COLUMNS: &[&str] = &[
     "message_count",
     "last_message_at",
     "opted_out",
+    "inbox",
+    "priority",
+    "tags",
+    "waiting_since",
 ];
 
 /// The messages export's columns (append only, as [`TICKET_COLUMNS`]).
@@ -124,6 +128,14 @@ fn utc_opt(at: Option<NaiveDateTime>) -> String {
 /// carriage return.
 fn text(value: &str) -> Cow<'_, str> {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { Cow::Owned(format!("'{value}")) } else { value.into() }
+}
+
+/// [`text`] of a value made for the cell.
+fn text_owned(value: String) -> Cow<'static, str> {
+    match text(&value) {
+        Cow::Owned(guarded) => Cow::Owned(guarded),
+        Cow::Borrowed(_) => Cow::Owned(value),
+    }
 }
 
 /// A phone number as it is stored (E.164: `+` and digits, no formula) or, if it is anything else, as text.
@@ -174,7 +186,7 @@ impl Chunk {
     }
 }
 
-fn ticket_record<'a>(ticket: &'a Ticket, users: &'a [ExportUser]) -> [Cow<'a, str>; 13] {
+fn ticket_record<'a>(ticket: &'a Ticket, users: &'a [ExportUser]) -> [Cow<'a, str>; 17] {
     let assignee = user_of(users, ticket.assignee_id);
     let contact_name = ticket.contact.as_ref().and_then(|c| c.name.as_deref()).unwrap_or_default();
     [
@@ -191,6 +203,11 @@ fn ticket_record<'a>(ticket: &'a Ticket, users: &'a [ExportUser]) -> [Cow<'a, st
         ticket.message_count.to_string().into(),
         utc_opt(ticket.last_message.as_ref().map(|m| m.at)).into(),
         if ticket.opted_out { "true" } else { "false" }.into(),
+        text(ticket.inbox_name.as_deref().unwrap_or_default()),
+        ticket.priority.as_str().into(),
+        // One cell: the names separated by ", " (the CSV writer quotes it).
+        text_owned(ticket.tags.iter().map(|tag| tag.name.as_str()).collect::<Vec<_>>().join(", ")),
+        utc_opt(ticket.waiting_since).into(),
     ]
 }
 

@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::queue::{TicketRow, matching_tickets};
+use crate::db::queue::{TicketRow, matching_tickets, with_tags};
 use crate::db::schema::{messages, tickets, users};
 use crate::db::{AnyConnection, LiteralLimit, MultiBackend};
 use crate::domain::{MessageId, TicketId, UserId};
@@ -49,7 +49,7 @@ pub fn export_ticket_page(
         query = query.filter(tickets::id.gt(after));
     }
     let rows: Vec<TicketRow> = LiteralLimit::new(query.order(tickets::id.asc()), limit).load(conn)?;
-    Ok(rows.into_iter().map(Ticket::from).collect())
+    with_tags(conn, rows.into_iter().map(Ticket::from).collect())
 }
 
 /// Up to `limit` messages of the given tickets, created in `created`, after position `after`, in

@@ -110,7 +110,7 @@ impl From<TicketRow> for Ticket {
 }
 
 /// Puts each ticket's tags on it: one query for the whole page.
-fn with_tags(conn: &mut AnyConnection, mut tickets: Vec<Ticket>) -> QueryResult<Vec<Ticket>> {
+pub(super) fn with_tags(conn: &mut AnyConnection, mut tickets: Vec<Ticket>) -> QueryResult<Vec<Ticket>> {
     let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
     let mut tags = crate::tags::tags_of_tickets(conn, &ids)?;
     for ticket in &mut tickets {

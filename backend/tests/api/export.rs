@@ -13,7 +13,7 @@ use smsdesk::domain::Role;
 
 use crate::helpers::*;
 
-const TICKET_COLUMNS: [&str; 13] = [
+const TICKET_COLUMNS: [&str; 17] = [
     "id",
     "status",
     "customer_number",
@@ -27,6 +27,10 @@ const TICKET_COLUMNS: [&str; 13] = [
     "message_count",
     "last_message_at",
     "opted_out",
+    "inbox",
+    "priority",
+    "tags",
+    "waiting_since",
 ];
 
 const MESSAGE_COLUMNS: [&str; 11] = [
@@ -117,7 +121,12 @@ pub async fn the_tickets_export_has_a_header_and_a_row_per_ticket_in_e164_and_ut
     app.patch_json(&format!("/api/contacts/{}", first["contact"]["id"]), json!({"name": "Carla, \"CC\" Customer"}))
         .await;
     let (admin, admin_token) = new_user_with_token(&app.db, Role::Admin).await;
-    let assigned = app.patch_json(&format!("/api/tickets/{first_id}"), json!({"assignee_id": admin.id})).await;
+    let assigned = app
+        .patch_json(
+            &format!("/api/tickets/{first_id}"),
+            json!({"assignee_id": admin.id, "priority": "urgent", "tags": ["refund", "vip"]}),
+        )
+        .await;
     assert_eq!(assigned.status, 200, "{}", assigned.text);
     let closed = app.patch_json(&format!("/api/tickets/{second}"), json!({"status": "closed"})).await;
     assert_eq!(closed.status, 200, "{}", closed.text);
@@ -139,6 +148,10 @@ pub async fn the_tickets_export_has_a_header_and_a_row_per_ticket_in_e164_and_ut
     assert_eq!(row["message_count"], "2", "the text and its confirmation");
     assert_eq!(row["closed_at"], "");
     assert_eq!(row["opted_out"], "false");
+    assert_eq!(row["priority"], "urgent");
+    assert_eq!(row["tags"], "refund, vip");
+    assert!(!row["inbox"].is_empty(), "the number's inbox, created by its first text");
+    assert!(is_utc_second(&row["waiting_since"]), "nobody answered yet: {}", row["waiting_since"]);
     for column in ["created_at", "updated_at", "last_message_at"] {
         assert!(is_utc_second(&row[column]), "{column}: {}", row[column]);
     }
