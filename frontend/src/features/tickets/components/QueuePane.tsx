@@ -207,30 +207,30 @@ export function QueuePane({
             }}
           />
         </form>
-        {(inboxes.data?.length ?? 0) > 1 ? (
-          <div className={styles.inboxFilter}>
-            <label htmlFor="queue-inbox">Inbox</label>
-            <select
-              id="queue-inbox"
-              value={view.inbox}
-              onChange={(event) => {
-                setView({ ...view, inbox: event.target.value });
-              }}
-            >
-              <option value="">All inboxes</option>
-              {inboxes.data?.map((choice) => (
-                <option key={choice.number} value={choice.number}>
-                  {choice.name}
-                </option>
-              ))}
-            </select>
-          </div>
-        ) : null}
         {searching ? (
           <SearchScopeLine search={activeSearch} scope={scope} tab={tab} onScopeChange={onScopeChange} />
         ) : null}
         <div className={styles.viewControls}>
-          <div className="field-inline">
+          {(inboxes.data?.length ?? 0) > 1 ? (
+            <div className={styles.control}>
+              <label htmlFor="queue-inbox">Inbox</label>
+              <select
+                id="queue-inbox"
+                value={view.inbox}
+                onChange={(event) => {
+                  setView({ ...view, inbox: event.target.value });
+                }}
+              >
+                <option value="">All inboxes</option>
+                {inboxes.data?.map((choice) => (
+                  <option key={choice.number} value={choice.number}>
+                    {choice.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
+          <div className={styles.control}>
             <label htmlFor="queue-sort">Sort</label>
             <select
               id="queue-sort"
@@ -246,7 +246,7 @@ export function QueuePane({
               ))}
             </select>
           </div>
-          <div className="field-inline">
+          <div className={styles.control}>
             <label htmlFor="queue-tag">Tag</label>
             <select
               id="queue-tag"
@@ -263,7 +263,7 @@ export function QueuePane({
               ))}
             </select>
           </div>
-          <div className="field-inline">
+          <div className={styles.control}>
             <label htmlFor="queue-priority">Priority</label>
             <select
               id="queue-priority"
