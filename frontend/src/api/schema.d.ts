@@ -119,6 +119,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/export/messages.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every message (texts both ways, automatic messages and internal notes) of the tickets the queue's
+         *     filters match, with `from`/`to` on when the message was written, by ticket and then by message, as CSV:
+         *     `id`, `ticket_id`, `created_at`, `direction`, `kind` (`customer`, `agent`, `automatic`, `note`), `author`,
+         *     `author_email`, `body`, `delivery_status`, `customer_number`, `our_number`. Streamed as the tickets are.
+         */
+        get: operations["export_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/export/tickets.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every ticket the queue's filters match (with `from`/`to` on when it was opened), by id, as CSV: `id`,
+         *     `status`, `customer_number`, `contact_name`, `our_number`, `assignee_email`, `assignee_name`,
+         *     `created_at`, `updated_at`, `closed_at`, `message_count`, `last_message_at`, `opted_out`. Streamed: an
+         *     error after the first rows cuts the download short rather than changing the status.
+         */
+        get: operations["export_tickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -1941,6 +1985,164 @@ export interface operations {
                 };
             };
             /** @description Invalid number or body, a sender that is not ours (`unknown_sender_number`), or no sender number configured */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_messages: {
+        parameters: {
+            query?: {
+                /** @description `open`, `pending`, `closed`, `all` (the default), or several separated by commas (`open,pending`). */
+                status?: string;
+                /** @description `me`, `none` (unassigned) or a user id. */
+                assignee?: string;
+                /** @description Full-text search over message bodies, the customer's number and the contact's name. */
+                q?: string;
+                /** @description Only this customer's tickets (any number format; normalised to E.164). */
+                customer_number?: string;
+                /** @description Only tickets changed since this time (RFC 3339), e.g. the newest `updated_at` already seen. */
+                updated_since?: string;
+                /**
+                 * @description Only rows created at or after this: an RFC 3339 time, or a date (`2026-12-01`: from 00:00 UTC).
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description Only rows created up to this: an RFC 3339 time (included), or a date (`2026-12-07`: the whole day, UTC).
+                 * @example 2026-12-07
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV, with a header line */
+            200: {
+                headers: {
+                    /** @description attachment; filename="messages-<date>.csv" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_tickets: {
+        parameters: {
+            query?: {
+                /** @description `open`, `pending`, `closed`, `all` (the default), or several separated by commas (`open,pending`). */
+                status?: string;
+                /** @description `me`, `none` (unassigned) or a user id. */
+                assignee?: string;
+                /** @description Full-text search over message bodies, the customer's number and the contact's name. */
+                q?: string;
+                /** @description Only this customer's tickets (any number format; normalised to E.164). */
+                customer_number?: string;
+                /** @description Only tickets changed since this time (RFC 3339), e.g. the newest `updated_at` already seen. */
+                updated_since?: string;
+                /**
+                 * @description Only rows created at or after this: an RFC 3339 time, or a date (`2026-12-01`: from 00:00 UTC).
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description Only rows created up to this: an RFC 3339 time (included), or a date (`2026-12-07`: the whole day, UTC).
+                 * @example 2026-12-07
+                 */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV, with a header line */
+            200: {
+                headers: {
+                    /** @description attachment; filename="tickets-<date>.csv" */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed: admins only, a missing X-CSRF-Token, or a bad webhook signature */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; see the error code */
             422: {
                 headers: {
                     [name: string]: unknown;
