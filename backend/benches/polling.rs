@@ -45,7 +45,7 @@ use std::time::Duration;
 use load::{Dashboard, ENDPOINTS, Server, Texts};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use seed::{Backend, BenchDatabase, RawConnection};
+use seed::{Backend, BenchDatabase, CHANNEL, RawConnection, SALES_CHANNEL};
 use stats::{CpuMeter, Tally};
 use tokio::time::Instant;
 
@@ -183,16 +183,28 @@ fn polling_and_capacity(backend: Backend, admin: Option<&str>, config: &Config, 
     let seeded = seed::seed(&db, config.tickets, MESSAGES_PER_TICKET, &agents);
     print_seeded(&seeded, backend, agents.len());
     check_seed(&db, outcome);
+    seed::organise_inboxes(&db, &agents);
+    println!(
+        "  inboxes: Support ({CHANNEL}, shared) and Sales ({SALES_CHANNEL}, 1 ticket in 10, 1 agent in 10 a member); \
+         priorities spread; agents sort their queue by activity, waiting and priority, a third each"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(&db.url, dir.path());
     let runtime = runtime();
     let mut rng = StdRng::seed_from_u64(7);
+    // Open tickets every agent may see (Support's), so that no thread answers 404.
+    let shared: Vec<i64> = seeded.unclosed.iter().map(|(id, _)| *id).filter(|id| !seed::in_sales(*id)).collect();
     let mut dashboards: Vec<Dashboard> = agents
         .iter()
-        .map(|agent| Dashboard {
+        .enumerate()
+        .map(|(i, agent)| Dashboard {
             agent: agent.clone(),
-            open_ticket: seeded.unclosed[rng.random_range(0..seeded.unclosed.len())].0,
+            list_path: format!(
+                "/api/tickets?status=open,pending&limit=50&sort={}",
+                ["activity", "waiting", "priority"][i % 3]
+            ),
+            open_ticket: shared[rng.random_range(0..shared.len())],
             etags: Default::default(),
         })
         .collect();

@@ -143,7 +143,7 @@ pub const ENDPOINTS: [Endpoint; 3] = [Endpoint::List, Endpoint::Counts, Endpoint
 impl Endpoint {
     pub fn label(self) -> &'static str {
         match self {
-            Self::List => "GET /api/tickets?status=open,pending&limit=50",
+            Self::List => "GET /api/tickets?status=open,pending&limit=50&sort=…",
             Self::Counts => "GET /api/tickets/counts",
             Self::Thread => "GET /api/tickets/{id}/messages",
         }
@@ -154,6 +154,8 @@ impl Endpoint {
 #[derive(Debug, Clone)]
 pub struct Dashboard {
     pub agent: Agent,
+    /// The queue as this agent sorts it (a third each: newest activity, waiting longest, priority).
+    pub list_path: String,
     pub open_ticket: i64,
     pub etags: [Option<String>; 3],
 }
@@ -170,12 +172,13 @@ async fn poll(authority: String, mut dashboard: Dashboard, until: Instant) -> (D
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let authorization = format!("Bearer {}", dashboard.agent.token);
     let thread = format!("/api/tickets/{}/messages", dashboard.open_ticket);
+    let list = dashboard.list_path.clone();
     // A tick due after `until` is not waited for: a poller sleeping up to `POLL_INTERVAL` past the end would
     // stretch the phase, and every rate measured over it.
     while tokio::time::timeout_at(until, ticker.tick()).await.is_ok() {
         for endpoint in ENDPOINTS {
             let path = match endpoint {
-                Endpoint::List => "/api/tickets?status=open,pending&limit=50",
+                Endpoint::List => &list,
                 Endpoint::Counts => "/api/tickets/counts",
                 Endpoint::Thread => &thread,
             };
@@ -256,8 +259,10 @@ impl Texts {
             ("ApiVersion".into(), "2010-04-01".into()),
             ("Body".into(), format!("Text {n}: hello again, any news about my order?")),
             ("From".into(), from),
-            // A Twilio SID: SM and 32 hex digits (decimal ones here).
-            ("MessageSid".into(), format!("SM{n:032}")),
+            // A Twilio SID: SM and 32 hex digits: `f` and 31 decimal ones here, so that none is the SID of a
+            // seeded message (`SM` and the message id in 32 hex digits, starting with 0), which smsdesk would
+            // rightly take for a retry and not store again.
+            ("MessageSid".into(), format!("SMf{n:031}")),
             ("NumMedia".into(), "0".into()),
             ("SmsStatus".into(), "received".into()),
             ("To".into(), CHANNEL.into()),

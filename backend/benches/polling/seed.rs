@@ -22,8 +22,12 @@ use smsdesk::config::{DatabaseUrl, Settings};
 use smsdesk::db::Database;
 use smsdesk::domain::{EmailAddress, Role};
 
-/// The number of ours every seeded ticket is on, and that every benchmark text is sent to.
+/// The number of ours the seeded tickets are on (all but a tenth, see [`organise_inboxes`]), and that every
+/// benchmark text is sent to: the Support inbox, which has no members, so every agent sees it.
 pub const CHANNEL: &str = "+14155550100";
+/// The second number of ours: the Sales inbox, a tenth of the tickets (ids divisible by 10), whose members are
+/// a tenth of the agents. For the others it is a hidden inbox, so their queue, counts and threads are scoped.
+pub const SALES_CHANNEL: &str = "+14155550101";
 const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 /// Rows per INSERT statement and tickets per transaction.
 const ROWS_PER_STATEMENT: usize = 1_000;
@@ -200,6 +204,28 @@ impl RawConnection {
         }
         .unwrap();
         rows[0].n
+    }
+}
+
+/// Whether a seeded ticket is on the Sales number (see [`SALES_CHANNEL`]), hidden from most agents.
+pub fn in_sales(ticket_id: i64) -> bool {
+    ticket_id % 10 == 0
+}
+
+/// Gives the seeded desk what issue 17 added, as a desk using it would have: two inboxes (Support, shared;
+/// Sales, with a tenth of the agents as members, holding a tenth of the tickets), priorities spread over the
+/// four levels, and `waiting_since` on the unclosed tickets whose last text is the customer's.
+pub fn organise_inboxes(db: &BenchDatabase, agents: &[Agent]) {
+    let mut conn = RawConnection::open(db);
+    conn.batch(&format!(
+        "UPDATE tickets SET channel_number = '{SALES_CHANNEL}' WHERE id % 10 = 0;          UPDATE tickets SET priority = id % 4;          UPDATE tickets SET waiting_since = last_message_at            WHERE status <> 'closed' AND last_message_direction = 'inbound';          INSERT INTO inboxes (number, name, assignment_policy, created_at, updated_at) VALUES            ('{CHANNEL}', 'Support', 'manual', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),            ('{SALES_CHANNEL}', 'Sales', 'manual', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP);"
+    ))
+    .unwrap();
+    let members: Vec<String> =
+        agents.iter().step_by(10).map(|agent| format!("('{SALES_CHANNEL}', {})", agent.user_id)).collect();
+    if !members.is_empty() {
+        conn.batch(&format!("INSERT INTO inbox_members (inbox_number, user_id) VALUES {}", members.join(", ")))
+            .unwrap();
     }
 }
 

@@ -67,7 +67,8 @@ fn csv_answer(what: &str, body: CsvBody) -> HttpResponse {
 
 /// Every ticket the queue's filters match (with `from`/`to` on when it was opened), by id, as CSV: `id`,
 /// `status`, `customer_number`, `contact_name`, `our_number`, `assignee_email`, `assignee_name`,
-/// `created_at`, `updated_at`, `closed_at`, `message_count`, `last_message_at`, `opted_out`. Streamed: an
+/// `created_at`, `updated_at`, `closed_at`, `message_count`, `last_message_at`, `opted_out`, `inbox`,
+/// `priority`, `tags` (names, `, `-separated), `waiting_since`. Streamed: an
 /// error after the first rows cuts the download short rather than changing the status.
 #[utoipa::path(
     tag = "admin",

@@ -145,6 +145,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         queue_agents::a_queued_reply_says_why_it_waits_during_a_gateway_outage,
         queue_agents::a_refusing_gateway_is_quoted_without_its_urls_and_a_sent_reply_leaves_no_trace,
         queue_agents::counts_include_a_text_that_just_arrived,
+        queue_agents::unread_unassigned_is_counted_up_to_a_hundred,
         export::only_admins_may_export_and_anonymous_callers_must_sign_in,
         export::the_tickets_export_has_a_header_and_a_row_per_ticket_in_e164_and_utc,
         export::message_bodies_round_trip_and_cells_a_spreadsheet_would_run_are_quoted,

@@ -134,6 +134,16 @@ pub async fn a_refusing_gateway_is_quoted_without_its_urls_and_a_sent_reply_leav
     assert_eq!(sent["delivery_error"], Value::Null, "{sent}");
 }
 
+pub async fn unread_unassigned_is_counted_up_to_a_hundred(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for n in 0..101 {
+        app.text(&format!("+1415555{:04}", 2000 + n), "Hello").await;
+    }
+    let counts = app.get("/api/tickets/counts").await.body;
+    assert_eq!(counts["unassigned"], 101, "{counts}");
+    assert_eq!(counts["unread_unassigned"], 100, "counted up to the cap: {counts}");
+}
+
 pub async fn counts_include_a_text_that_just_arrived(backend: Backend) {
     let app = spawn_app(backend).await;
     app.text("+14155550821", "First").await;

@@ -15,6 +15,16 @@ describe("app frame", () => {
     });
   });
 
+  it("shows 99+ in the tab title past 99 unread (the server counts unread Unassigned up to 100)", async () => {
+    server.use(
+      http.get("/api/tickets/counts", () => HttpResponse.json({ ...fixtures.counts, unread_mine: 2, unread_unassigned: 100 })),
+    );
+    renderApp("/");
+    await waitFor(() => {
+      expect(document.title).toBe("(99+) smsdesk");
+    });
+  });
+
   it("has landmarks, and shows agents no admin navigation", async () => {
     const settingsRequests = recordRequests("GET", "/api/settings");
     renderApp("/");

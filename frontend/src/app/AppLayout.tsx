@@ -11,7 +11,9 @@ const APP_NAME = "smsdesk";
 
 /** "(3) smsdesk" while 3 tickets wait for the viewer: unread in Mine plus unread in Unassigned. */
 export function documentTitle(unread: number | undefined): string {
-  return unread ? `(${unread}) ${APP_NAME}` : APP_NAME;
+  if (!unread) return APP_NAME;
+  // The server counts unread unassigned tickets only up to 100.
+  return `(${unread > 99 ? "99+" : String(unread)}) ${APP_NAME}`;
 }
 
 function navClass({ isActive }: { isActive: boolean }) {
