@@ -151,7 +151,8 @@ export interface paths {
         /**
          * Every ticket the queue's filters match (with `from`/`to` on when it was opened), by id, as CSV: `id`,
          *     `status`, `customer_number`, `contact_name`, `our_number`, `assignee_email`, `assignee_name`,
-         *     `created_at`, `updated_at`, `closed_at`, `message_count`, `last_message_at`, `opted_out`. Streamed: an
+         *     `created_at`, `updated_at`, `closed_at`, `message_count`, `last_message_at`, `opted_out`, `inbox`,
+         *     `priority`, `tags` (names, `, `-separated), `waiting_since`. Streamed: an
          *     error after the first rows cuts the download short rather than changing the status.
          */
         get: operations["export_tickets"];
@@ -1574,7 +1575,7 @@ export interface components {
             /**
              * Format: int64
              * @description Unclosed unassigned tickets with customer texts the viewer has not read (with `unread_mine`, the
-             *     dashboard's tab title).
+             *     dashboard's tab title), counted up to 100: more reads as "100".
              */
             unread_unassigned: number;
         };
