@@ -268,26 +268,9 @@ pub async fn bulk_update(
     }
     let change = change.parse(may_create_tags(&auth.0, &state))?;
     // A ticket in an inbox hidden from the agent answers as one that does not exist, as on its own route.
-    let hidden = if auth.0.is_admin() {
-        Vec::new()
-    } else {
+    let hidden = {
         let (viewer, asked) = (auth.0.clone(), ids.clone());
-        state
-            .db
-            .read(move |conn| -> Result<Vec<TicketId>, StoreError> {
-                let hidden = crate::inboxes::hidden_for(conn, &viewer)?;
-                if hidden.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let mut unseen = Vec::new();
-                for id in asked {
-                    if !crate::db::inboxes::ticket_visible(conn, id, &hidden)? {
-                        unseen.push(id);
-                    }
-                }
-                Ok(unseen)
-            })
-            .await?
+        state.db.read(move |conn| crate::inboxes::hidden_tickets(conn, &viewer, &asked)).await?
     };
     let requested = ids.clone();
     ids.retain(|id| !hidden.contains(id));

@@ -241,6 +241,19 @@ pub fn ticket_visible(
     diesel::select(diesel::dsl::exists(tickets::table.find(id).filter(hidden.visible()))).get_result(conn)
 }
 
+/// Which of `ids` are tickets in a hidden inbox: one query for a whole bulk request.
+pub fn tickets_in_hidden_inboxes(
+    conn: &mut AnyConnection,
+    ids: &[crate::domain::TicketId],
+    hidden: &HiddenInboxes,
+) -> QueryResult<Vec<crate::domain::TicketId>> {
+    tickets::table
+        .filter(tickets::id.eq_any(ids))
+        .filter(tickets::channel_number.eq_any(hidden.numbers()))
+        .select(tickets::id)
+        .load(conn)
+}
+
 /// Whether the message exists and its ticket is not in a hidden inbox.
 pub fn message_visible(
     conn: &mut AnyConnection,

@@ -119,6 +119,19 @@ pub fn can_see_ticket(
     Ok(hidden.is_empty() || store::ticket_visible(conn, id, &hidden)?)
 }
 
+/// Which of `ids` `viewer` may not see (as [`can_see_ticket`], for many tickets in one query).
+pub fn hidden_tickets(
+    conn: &mut AnyConnection,
+    viewer: &Principal,
+    ids: &[crate::domain::TicketId],
+) -> Result<Vec<crate::domain::TicketId>, StoreError> {
+    let hidden = hidden_for(conn, viewer)?;
+    if hidden.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(store::tickets_in_hidden_inboxes(conn, ids, &hidden)?)
+}
+
 /// Whether `viewer` may see the message's ticket (as [`can_see_ticket`]).
 pub fn can_see_message(
     conn: &mut AnyConnection,

@@ -346,3 +346,24 @@ pub async fn round_robin_is_fair_across_replicas() {
     let to_bo = handed.iter().filter(|id| **id == b).count();
     assert_eq!((to_ana, to_bo), (10, 10), "{handed:?}");
 }
+
+pub async fn a_bulk_change_answers_not_found_for_tickets_in_an_agents_hidden_inbox(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (ana, _) = new_user_with_token(&app.db, Role::Agent).await;
+    let (_, bo_token) = new_user_with_token(&app.db, Role::Agent).await;
+    let created = app.post_json("/api/inboxes", json!({"number": SALES, "name": "Sales", "members": [ana.id]})).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    app.text(CUSTOMER, "Main line question").await;
+    app.text_with_sid("+14155550124", SALES, "Quote please", &new_sid()).await;
+    let shared_id = ticket_of(&app, CUSTOMER).await["id"].as_i64().unwrap();
+    let sales_id = ticket_of(&app, "+14155550124").await["id"].as_i64().unwrap();
+
+    let body = json!({"ticket_ids": [sales_id, shared_id], "change": {"status": "pending"}});
+    let answer = app.token_send("POST", "/api/tickets/bulk", &bo_token, body).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let results = answer.body["results"].as_array().unwrap().clone();
+    assert_eq!(results[0]["ticket_id"], sales_id, "in the order asked");
+    assert_eq!((&results[0]["ok"], &results[0]["error"]), (&json!(false), &json!("not_found")));
+    assert_eq!((&results[1]["ticket_id"], &results[1]["ok"]), (&json!(shared_id), &json!(true)));
+    assert_eq!(ticket_of(&app, "+14155550124").await["status"], "open", "the hidden ticket is unchanged");
+}

@@ -201,6 +201,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         inboxes::admins_manage_inboxes_and_bad_input_gets_stable_codes,
         inboxes::agents_see_and_hear_of_only_their_inboxes_tickets,
         inboxes::round_robin_hands_new_tickets_to_available_members_in_turn,
+        inboxes::a_bulk_change_answers_not_found_for_tickets_in_an_agents_hidden_inbox,
     ]
 }
 
