@@ -46,6 +46,11 @@ diesel::table! {
         out_of_office_at -> Nullable<Timestamp>,
         priority -> SmallInt,
         waiting_since -> Nullable<Timestamp>,
+        first_inbound_at -> Nullable<Timestamp>,
+        first_response_at -> Nullable<Timestamp>,
+        first_responder_id -> Nullable<BigInt>,
+        closed_by_id -> Nullable<BigInt>,
+        auto_closed -> Bool,
     }
 }
 
@@ -212,6 +217,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    report_counts (hour, channel_number, metric, user_id) {
+        hour -> Timestamp,
+        channel_number -> Text,
+        metric -> Text,
+        user_id -> BigInt,
+        count -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_rollup (id) {
+        id -> SmallInt,
+        messages_until -> BigInt,
+        events_until -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(tickets -> contacts (contact_id));
@@ -246,4 +270,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_tags,
     inboxes,
     inbox_members,
+    report_counts,
+    report_rollup,
 );

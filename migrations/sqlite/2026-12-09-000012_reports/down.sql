@@ -1,0 +1,10 @@
+DROP TABLE report_rollup;
+DROP TABLE report_counts;
+DROP INDEX tickets_by_closed;
+DROP INDEX tickets_by_first_response;
+DROP INDEX tickets_by_created;
+ALTER TABLE tickets DROP COLUMN auto_closed;
+ALTER TABLE tickets DROP COLUMN closed_by_id;
+ALTER TABLE tickets DROP COLUMN first_responder_id;
+ALTER TABLE tickets DROP COLUMN first_response_at;
+ALTER TABLE tickets DROP COLUMN first_inbound_at;
