@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: help run build frontend-build test lint deny audit rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard bench-signin bench-replicas bench-copy bench-export
+.PHONY: help run build frontend-build test lint deny audit rust-test api-check api-types frontend-check e2e fuzz compose-check bench bench-dashboard bench-signin bench-replicas bench-copy bench-export bench-reports
 
 # The cargo-deny that deny.toml was written and tested against; `make deny` and `make audit` install it when
 # cargo-deny is missing.
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-signin  RSS and latency of 160 failed sign-ins in bursts of 40 (target <= 150 MB above idle)"
 	@echo "make bench-copy  time of smsdesk copy with 100k tickets / 1M messages, SQLite -> PostgreSQL -> SQLite"
 	@echo "make bench-export  CSV export of 1M tickets / 1M messages: rows/s and the server's peak RSS at 100k and 1M rows"
+	@echo "make bench-reports  30-day summary and daily series on 1M tickets / 5M messages: p50/p95 (target p95 <= 200 ms)"
 	@echo "make bench-replicas  PostgreSQL ingest against pgbench, one replica against three, a frozen replica; SQLite (wrk)"
 	@echo "make api-types  regenerate the OpenAPI document and the frontend's TypeScript types"
 	@echo "make e2e   end-to-end tests in Chromium against the real server (skipped without /usr/bin/chromium)"
@@ -166,6 +167,13 @@ bench-copy:
 ## TEST_DATABASE_URL. Not part of `make test`.
 bench-export:
 	$(CARGO) bench --locked -p smsdesk --bench export
+
+## Reports (issue 18) on a year of 1,000,000 tickets and 5,000,000 messages seeded with SQL: waits for the release
+## server's rollup to count them, then times the 30-day summary, the daily series and the agent and inbox tables
+## (target: p95 <= 200 ms for the summary and the daily series). PostgreSQL too with BENCH_DATABASE_URL or
+## TEST_DATABASE_URL. Not part of `make test`.
+bench-reports:
+	$(CARGO) bench --locked -p smsdesk --bench reports
 
 ## PostgreSQL ingest from outside (wrk, distinct signed texts) against pgbench running the same transaction, one
 ## replica against three (through nginx and directly), a replica frozen under load, and SQLite for comparison.

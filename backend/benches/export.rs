@@ -18,75 +18,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{Server, admin_token, load_average, start_server};
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
 use smsdesk::config::DatabaseUrl;
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 /// Where the first peak is read: a tenth of the default size.
 const EARLY_ROWS: u64 = 100_000;
 const ADMIN_EMAIL: &str = "export@bench.example.test";
-
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn smsdesk(database_url: &str, dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_smsdesk"));
-    command
-        .env_clear()
-        .env("DATABASE_URL", database_url)
-        .env("SMS_GATEWAY", "console")
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit());
-    command
-}
-
-/// An admin and an API token of theirs, through the same commands an operator uses.
-fn admin_token(database_url: &str, dir: &Path) -> String {
-    let added = smsdesk(database_url, dir)
-        .args(["users", "add", "--email", ADMIN_EMAIL, "--name", "Bench Admin", "--role", "admin"])
-        .output()
-        .unwrap();
-    assert!(added.status.success(), "smsdesk users add: {}", String::from_utf8_lossy(&added.stderr));
-    let token = smsdesk(database_url, dir).args(["tokens", "create", "--email", ADMIN_EMAIL]).output().unwrap();
-    assert!(token.status.success(), "smsdesk tokens create: {}", String::from_utf8_lossy(&token.stderr));
-    String::from_utf8(token.stdout).unwrap().trim().to_owned()
-}
-
-fn start_server(database_url: &str, dir: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = smsdesk(database_url, dir)
-        .arg("serve")
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start smsdesk");
-    let server = Server { child, address: format!("http://127.0.0.1:{port}") };
-    for _ in 0..400 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("smsdesk did not start");
-}
 
 /// The process's resident set in KiB (`VmRSS`, and `RssAnon`: the part that is not mapped from files); 0 once
 /// it has gone.
@@ -194,20 +142,13 @@ fn time_export(runtime: &tokio::runtime::Runtime, server: &Server, token: &str, 
 
 fn bench(name: &str, database_url: &str, tickets: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let token = admin_token(database_url, dir.path());
-    let server = start_server(database_url, dir.path());
+    let token = admin_token(database_url, dir.path(), ADMIN_EMAIL);
+    let server = start_server(database_url, dir.path(), &[]);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     smsdesk::gateways::install_tls_provider();
     println!("\n{name}: load average {} at the start", load_average());
     time_export(&runtime, &server, &token, "/api/export/tickets.csv", tickets);
     time_export(&runtime, &server, &token, "/api/export/messages.csv", tickets);
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|line| line.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
 }
 
 /// The rows both databases get, as `INSERT … SELECT` over a counter (`n(i)`); `number` renders the
@@ -292,20 +233,14 @@ fn main() {
     );
     bench("SQLite", &format!("sqlite://{}", path.display()), tickets);
 
-    let admin = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
-    match admin.filter(|url| !url.trim().is_empty()) {
+    match common::postgres_admin_url() {
         None => println!("\nPostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)"),
         Some(admin) => {
-            let name = format!("smsdesk_bench_export_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = PgConnection::establish(&admin).expect("BENCH_DATABASE_URL/TEST_DATABASE_URL");
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
+            let database = common::ScratchDatabase::create(&admin);
             let started = Instant::now();
-            seed_postgres(url.as_str(), tickets);
+            seed_postgres(&database.url, tickets);
             println!("\nseeded PostgreSQL in {:.1} s", started.elapsed().as_secs_f64());
-            bench("PostgreSQL", url.as_str(), tickets);
-            diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).unwrap();
+            bench("PostgreSQL", &database.url, tickets);
         }
     }
 }

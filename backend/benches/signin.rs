@@ -18,15 +18,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use common::{load_average, smsdesk, start_server};
 
 const BURSTS: usize = 4;
 const BURST_SIZE: usize = 40;
@@ -42,42 +45,6 @@ const TARGET_ABOVE_IDLE_MB: f64 = 150.0;
 const OWNER_EMAIL: &str = "owner@bench.example.test";
 const OWNER_PASSWORD: &str = "the owner's real passphrase";
 
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-/// The server's environment, shared with the admin command so both use the same database.
-fn smsdesk(database_url: &str, dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_smsdesk"));
-    command
-        .env_clear()
-        .env("DATABASE_URL", database_url)
-        .env("SMS_GATEWAY", "console")
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    command
-}
-
 fn add_owner(database_url: &str, dir: &Path) {
     let mut child = smsdesk(database_url, dir)
         .args(["users", "add", "--email", OWNER_EMAIL, "--name", "Bench Owner", "--role", "admin", "--password-stdin"])
@@ -90,38 +57,11 @@ fn add_owner(database_url: &str, dir: &Path) {
     assert!(output.status.success(), "smsdesk users add failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-fn start_server(database_url: &str, dir: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = smsdesk(database_url, dir)
-        .arg("serve")
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("TRUSTED_PROXIES", "127.0.0.1")
-        .spawn()
-        .expect("start smsdesk");
-    // Owned at once, so a failed start still kills and reaps the process.
-    let server = Server { child, address: format!("http://127.0.0.1:{port}") };
-    for _ in 0..400 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("smsdesk did not start");
-}
-
 /// The process's resident set in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/<pid>/status");
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS in /proc/<pid>/status");
     line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()).expect("VmRSS in kB")
-}
-
-/// The machine's 1-minute load average: latency on a shared 2-core machine means little without it.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|line| line.split_whitespace().next().map(str::to_owned))
-        .unwrap_or_else(|| "?".to_owned())
 }
 
 fn mb(kib: u64) -> f64 {
@@ -240,7 +180,7 @@ fn ms(d: Duration) -> f64 {
 fn bench_backend(name: &str, database_url: &str) {
     let dir = tempfile::tempdir().unwrap();
     add_owner(database_url, dir.path());
-    let mut server = start_server(database_url, dir.path());
+    let mut server = start_server(database_url, dir.path(), &[("TRUSTED_PROXIES", "127.0.0.1")]);
     let pid = server.pid();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     smsdesk::gateways::install_tls_provider();
@@ -321,30 +261,6 @@ fn bench_backend(name: &str, database_url: &str) {
     assert!(!codes.keys().any(|code| code.starts_with('2')), "{name}: a wrong password signed in");
 }
 
-/// A PostgreSQL database of the bench's own, dropped afterwards even when the bench panics.
-struct ScratchDatabase {
-    admin: PgConnection,
-    name: String,
-    url: String,
-}
-
-impl ScratchDatabase {
-    fn create(admin_url: &str) -> Self {
-        let name = format!("smsdesk_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(admin_url).expect("connect to PostgreSQL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).unwrap();
-        let mut url = url::Url::parse(admin_url).unwrap();
-        url.set_path(&name);
-        Self { admin, name, url: url.into() }
-    }
-}
-
-impl Drop for ScratchDatabase {
-    fn drop(&mut self) {
-        let _ = diesel::sql_query(format!("DROP DATABASE {} WITH (FORCE)", self.name)).execute(&mut self.admin);
-    }
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     println!(
@@ -356,11 +272,10 @@ fn main() {
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     bench_backend("SQLite", &sqlite);
 
-    let admin = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
-    match admin.filter(|url| !url.is_empty()) {
+    match common::postgres_admin_url() {
         None => println!("\nPostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)"),
         Some(admin) => {
-            let database = ScratchDatabase::create(&admin);
+            let database = common::ScratchDatabase::create(&admin);
             bench_backend("PostgreSQL", &database.url);
         }
     }
