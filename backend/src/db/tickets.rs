@@ -127,7 +127,7 @@ impl TicketStore for AnyConnection {
     }
 
     fn record_activity(&mut self, activity: &TicketActivity) -> QueryResult<()> {
-        self.execute_native(RecordActivity {
+        let record = RecordActivity {
             ticket_id: activity.ticket_id,
             added: activity.added_messages,
             at: activity.at,
@@ -135,8 +135,13 @@ impl TicketStore for AnyConnection {
             direction: activity.direction,
             inbound_id: activity.newest_inbound,
             waiting: activity.waiting.flags(),
-            responder: activity.first_response,
-        })?;
+        };
+        // A reply's statement also records the first response; every other message's (a customer's text: the
+        // ingest path) stays as it was, without those columns.
+        match activity.first_response {
+            Some(responder) => self.execute_native(RecordReply { activity: record, responder })?,
+            None => self.execute_native(record)?,
+        };
         if let Some(status) = activity.status {
             // Only when the status really changes: setting it at all rewrites every index that involves it.
             self.execute_native(
@@ -407,7 +412,8 @@ struct TicketUpdate {
 }
 
 /// The ticket bookkeeping every new message does, as one statement that is the same text whatever the
-/// message (NULL binds keep a column as it is), so SQLite prepares it once. diesel never caches its own UPDATE
+/// message (NULL binds keep a column as it is; a reply adds its first response: [`RecordReply`]), so SQLite
+/// prepares it once. diesel never caches its own UPDATE
 /// statements, and this one runs for every message.
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
 struct RecordActivity {
@@ -420,25 +426,22 @@ struct RecordActivity {
     inbound_id: Option<MessageId>,
     /// Whether the message starts the ticket's wait for an answer, or ends it ([`Waiting::flags`]).
     waiting: (bool, bool),
-    /// The agent of a reply to the customer: the ticket's first response, if it has none and a customer opened
-    /// it ([`TicketActivity::first_response`]).
-    responder: Option<UserId>,
 }
 
-impl<DB> diesel::query_builder::QueryFragment<DB> for RecordActivity
-where
-    DB: diesel::backend::Backend,
-    TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
-    Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
-    Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
-    Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
-    Option<UserId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
-    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
-    DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
-{
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+impl RecordActivity {
+    /// `UPDATE tickets SET` and the columns every message changes, without the `WHERE`.
+    fn push_changes<'b, DB>(&'b self, out: &mut diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: diesel::backend::Backend,
+        TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+        i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+        NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+        Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+        Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+        Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+        bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+        DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
+    {
         use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
         out.push_sql("UPDATE tickets SET message_count = message_count + ");
         out.push_bind_param::<Integer, _>(&self.added)?;
@@ -460,22 +463,73 @@ where
         out.push_bind_param::<diesel::sql_types::Bool, _>(&self.waiting.0)?;
         out.push_sql(" THEN COALESCE(waiting_since, ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
-        // Both read the row as it was (an UPDATE's expressions see the old values), so they agree.
-        out.push_sql(") ELSE waiting_since END, first_response_at = CASE WHEN first_response_at IS NULL AND ");
-        out.push_sql("first_inbound_at IS NOT NULL AND ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&self.responder)?;
-        out.push_sql(" IS NOT NULL THEN ");
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(" ELSE first_response_at END, first_responder_id = CASE WHEN first_response_at IS NULL AND ");
-        out.push_sql("first_inbound_at IS NOT NULL AND ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&self.responder)?;
-        out.push_sql(" IS NOT NULL THEN ");
-        out.push_bind_param::<Nullable<BigInt>, _>(&self.responder)?;
-        out.push_sql(" ELSE first_responder_id END WHERE id = ");
-        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        out.push_sql(") ELSE waiting_since END");
         Ok(())
     }
 }
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for RecordActivity
+where
+    DB: diesel::backend::Backend,
+    TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.push_changes(&mut out)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.ticket_id)?;
+        Ok(())
+    }
+}
+
+/// [`RecordActivity`] for an agent's reply to the customer, which also records the ticket's first response
+/// (time and agent) unless it has one or no customer's text opened it ([`TicketActivity::first_response`]).
+/// A statement of its own (one text, prepared once), so that a customer's text does not pay for it.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct RecordReply {
+    activity: RecordActivity,
+    responder: UserId,
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for RecordReply
+where
+    DB: diesel::backend::Backend,
+    TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+    UserId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Timestamp};
+        self.activity.push_changes(&mut out)?;
+        // Both read the row as it was (an UPDATE's expressions see the old values), so they agree.
+        out.push_sql(
+            ", first_response_at = CASE WHEN first_response_at IS NULL AND first_inbound_at IS NOT NULL THEN ",
+        );
+        out.push_bind_param::<Timestamp, _>(&self.activity.at)?;
+        out.push_sql(
+            " ELSE first_response_at END, first_responder_id = CASE WHEN first_response_at IS NULL AND \
+             first_inbound_at IS NOT NULL THEN ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.responder)?;
+        out.push_sql(" ELSE first_responder_id END WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.activity.ticket_id)?;
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for RecordReply {}
 
 impl<Conn> RunQueryDsl<Conn> for RecordActivity {}
 
