@@ -150,10 +150,10 @@ impl Tally {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DurationStats {
     /// Seconds; `null` when there are none.
-    #[schema(example = 60)]
+    #[schema(required = true, example = 60)]
     pub median: Option<i64>,
     /// Seconds; `null` when there are none.
-    #[schema(example = 300)]
+    #[schema(required = true, example = 300)]
     pub p90: Option<i64>,
     #[schema(example = 12)]
     pub count: i64,
