@@ -29,6 +29,7 @@ mod queue;
 mod queue_agents;
 mod replicas;
 mod reports;
+mod reports_facts;
 mod shutdown;
 mod tags_priority;
 mod templates;
@@ -89,6 +90,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         timeline::every_change_an_agent_makes_is_on_the_timeline_with_who_and_when,
         timeline::a_closed_ticket_reopens_unless_the_customer_has_a_newer_one,
         timeline::auto_close_keywords_and_failed_deliveries_are_on_the_timeline,
+        reports_facts::first_response_is_the_first_agent_reply_to_a_ticket_a_customer_opened,
         timeline::notifications_tell_each_agent_what_concerns_them_once_they_ask,
         timeline::preferences_are_kept_per_agent_on_the_server,
         api_tickets::requests_without_a_valid_token_get_401,
