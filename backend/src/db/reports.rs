@@ -4,12 +4,14 @@
 //! `tickets_by_closed`). The rules that turn these rows into figures are in `reports/`.
 
 use chrono::NaiveDateTime;
-use diesel::dsl::{count_star, min, sql};
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 use diesel::upsert::excluded;
 
+use crate::db::queue::WaitKey;
 use crate::db::schema::{messages, report_counts, report_rollup, ticket_events, tickets, users};
+use crate::db::tickets::{TicketIsOpenOrPending, TicketIsUnclosed};
 use crate::db::{AnyConnection, LiteralLimit, MultiBackend, StoreError};
 use crate::domain::{Direction, EventKind, TicketStatus, UserId};
 use crate::inboxes::HiddenInboxes;
@@ -436,30 +438,49 @@ pub fn closes(conn: &mut AnyConnection, scope: Scope<'_>, closer: Option<UserId>
         .collect())
 }
 
-/// Unclosed tickets now, per status: how many, and the oldest `waiting_since` among them.
+/// Unclosed tickets now: how many per status, and the oldest `waiting_since` among them.
 pub fn backlog(
     conn: &mut AnyConnection,
     scope: Scope<'_>,
     assignee: Option<UserId>,
-) -> QueryResult<Vec<(TicketStatus, i64, Option<NaiveDateTime>)>> {
-    let mut query = in_inboxes!(
-        tickets::table
-            .filter(tickets::status.eq_any([TicketStatus::Open, TicketStatus::Pending]))
-            .group_by(tickets::status)
-            .select((tickets::status, count_star(), min(tickets::waiting_since))),
+) -> QueryResult<(Vec<(TicketStatus, i64)>, Option<NaiveDateTime>)> {
+    // Counted from the status (or assignee) indexes alone.
+    let mut counts = in_inboxes!(
+        tickets::table.filter(TicketIsOpenOrPending).group_by(tickets::status).select((tickets::status, count_star())),
         scope
     );
     if let Some(assignee) = assignee {
-        query = query.filter(tickets::assignee_id.eq(assignee));
+        counts = counts.filter(tickets::assignee_id.eq(assignee));
     }
-    query.load(conn)
+    let counts = counts.load(conn)?;
+    // The longest wait per status: the first entry of the queue's waiting index (the key puts tickets that do
+    // not wait last), so no status reads all its tickets' rows.
+    let mut oldest: Option<NaiveDateTime> = None;
+    for status in [TicketStatus::Open, TicketStatus::Pending] {
+        let mut first = in_inboxes!(
+            tickets::table
+                .filter(tickets::status.eq(status))
+                .filter(TicketIsUnclosed)
+                .select(tickets::waiting_since)
+                .order((WaitKey.asc(), tickets::id.asc())),
+            scope
+        );
+        if let Some(assignee) = assignee {
+            first = first.filter(tickets::assignee_id.eq(assignee));
+        }
+        let waiting: Vec<Option<NaiveDateTime>> = LiteralLimit::new(first, 1).load(conn)?;
+        if let Some(since) = waiting.into_iter().flatten().next() {
+            oldest = Some(oldest.map_or(since, |other| other.min(since)));
+        }
+    }
+    Ok((counts, oldest))
 }
 
 /// Unclosed tickets now, per number of ours.
 pub fn unclosed_by_channel(conn: &mut AnyConnection, scope: Scope<'_>) -> QueryResult<Vec<(String, i64)>> {
     in_inboxes!(
         tickets::table
-            .filter(tickets::status.eq_any([TicketStatus::Open, TicketStatus::Pending]))
+            .filter(TicketIsOpenOrPending)
             .group_by(tickets::channel_number)
             .select((tickets::channel_number, count_star())),
         scope
