@@ -438,12 +438,16 @@ pub fn closes(conn: &mut AnyConnection, scope: Scope<'_>, closer: Option<UserId>
         .collect())
 }
 
-/// Unclosed tickets now: how many per status, and the oldest `waiting_since` among them.
-pub fn backlog(
-    conn: &mut AnyConnection,
-    scope: Scope<'_>,
-    assignee: Option<UserId>,
-) -> QueryResult<(Vec<(TicketStatus, i64)>, Option<NaiveDateTime>)> {
+/// Unclosed tickets now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BacklogRows {
+    pub per_status: Vec<(TicketStatus, i64)>,
+    /// The oldest `waiting_since` among them.
+    pub oldest_waiting: Option<NaiveDateTime>,
+}
+
+/// Unclosed tickets now: how many per status, and the longest wait.
+pub fn backlog(conn: &mut AnyConnection, scope: Scope<'_>, assignee: Option<UserId>) -> QueryResult<BacklogRows> {
     // Counted from the status (or assignee) indexes alone.
     let mut counts = in_inboxes!(
         tickets::table.filter(TicketIsOpenOrPending).group_by(tickets::status).select((tickets::status, count_star())),
@@ -473,7 +477,7 @@ pub fn backlog(
             oldest = Some(oldest.map_or(since, |other| other.min(since)));
         }
     }
-    Ok((counts, oldest))
+    Ok(BacklogRows { per_status: counts, oldest_waiting: oldest })
 }
 
 /// Unclosed tickets now, per number of ours.

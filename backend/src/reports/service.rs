@@ -193,8 +193,7 @@ pub fn summary_at(
         let counts = counts(conn, scope, agent, CountGrouping::Metric)?;
         let backlog = store::backlog(conn, scope, agent)?;
         let unless_agent = |metric| if agent.is_some() { None } else { Some(total(&counts, metric)) };
-        let (backlog, oldest_waiting) = backlog;
-        let of_status = |status| backlog.iter().filter(|(s, _)| *s == status).map(|(_, n)| *n).sum();
+        let of_status = |status| backlog.per_status.iter().filter(|(s, _)| *s == status).map(|(_, n)| *n).sum();
         Ok(ReportSummary {
             period: (&filter.period).into(),
             new_tickets,
@@ -221,7 +220,7 @@ pub fn summary_at(
             backlog: Backlog {
                 open: of_status(TicketStatus::Open),
                 pending: of_status(TicketStatus::Pending),
-                oldest_waiting_seconds: oldest_waiting.map(|since| whole_seconds(since, now.naive_utc())),
+                oldest_waiting_seconds: backlog.oldest_waiting.map(|since| whole_seconds(since, now.naive_utc())),
             },
         })
     })
