@@ -645,3 +645,28 @@ async fn the_rollup_counts_each_row_once_in_small_rounds_and_leaves_recent_rows_
         assert!(all.iter().any(|r| r.2 == "assigned" && r.0 == at("2026-12-06 23:00:00")), "{backend}");
     }
 }
+
+/// PostgreSQL: while one replica's round holds the rollup's position, another replica's round is skipped
+/// (`SKIP LOCKED`) instead of waiting or counting the same rows again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_is_skipped_while_another_replica_holds_the_rollup() {
+    let Some(scratch) = Scratch::postgres().await else { return };
+    scratch.db.write(|conn| Ok::<_, StoreError>(desk(conn).admin)).await.unwrap();
+    let now = at("2026-12-07 00:00:00");
+    let other_replica = scratch.db.clone();
+    let while_held = scratch
+        .db
+        .read(move |conn| {
+            conn.transaction(|conn| {
+                assert!(crate::db::reports::lock_rollup(conn)?.is_some());
+                let round = tokio::runtime::Handle::current()
+                    .block_on(other_replica.write(move |conn| roll_up(conn, now, ROUND_ROWS)));
+                Ok::<_, StoreError>(round)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(while_held.unwrap(), None);
+    let round = scratch.db.write(move |conn| roll_up(conn, now, ROUND_ROWS)).await.unwrap();
+    assert_eq!(round.map(|r| r.messages), Some(21), "counted once the position is free");
+}
