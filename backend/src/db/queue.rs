@@ -474,7 +474,7 @@ fn page_of(
 /// (the two databases put NULLs at opposite ends), written exactly as the sort indexes are so that both
 /// planners read them.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-struct WaitKey;
+pub(crate) struct WaitKey;
 
 impl diesel::Expression for WaitKey {
     type SqlType = diesel::sql_types::Timestamp;

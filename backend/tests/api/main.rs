@@ -28,6 +28,7 @@ mod proxy;
 mod queue;
 mod queue_agents;
 mod replicas;
+mod reports;
 mod reports_facts;
 mod shutdown;
 mod tags_priority;
@@ -204,6 +205,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         inboxes::agents_see_and_hear_of_only_their_inboxes_tickets,
         inboxes::round_robin_hands_new_tickets_to_available_members_in_turn,
         inboxes::a_bulk_change_answers_not_found_for_tickets_in_an_agents_hidden_inbox,
+        reports::reports_answer_in_their_documented_shapes_and_refuse_bad_requests_with_stable_codes,
+        reports::a_conversation_texted_answered_and_closed_through_the_api_is_counted_in_the_summary,
+        reports::agents_see_their_own_row_and_only_their_inboxes_and_may_not_ask_for_anyone_elses_figures,
     ]
 }
 
