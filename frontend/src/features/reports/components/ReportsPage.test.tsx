@@ -176,8 +176,8 @@ describe("reports page", () => {
     expect(tile("First response (median)")).toHaveTextContent("p90 2 h 5 min · 900 tickets");
     expect(tile("First response in business hours (median)")).toHaveTextContent("2 minp90 1 h · 1 ticket");
     expect(tile("Resolution (median)")).toHaveTextContent("1 d 2 h");
-    expect(tile("Backlog now")).toHaveTextContent("3 open · 1 pending");
-    expect(tile("Backlog now")).toHaveTextContent("Oldest waiting 1 h 30 min");
+    expect(tile("Open now")).toHaveTextContent("31 pending");
+    expect(tile("Oldest waiting")).toHaveTextContent("1 h 30 min");
     expect(screen.getByText("Dec 1, 2026 – Dec 7, 2026 · times in UTC")).toBeInTheDocument();
   });
 
@@ -194,7 +194,7 @@ describe("reports page", () => {
     expect(tile("Inbound texts")).toHaveTextContent("—Not counted per agent");
     expect(tile("Automatic replies")).toHaveTextContent("—Not counted per agent");
     expect(tile("First response (median)")).toHaveTextContent("—No tickets in the period");
-    expect(tile("Backlog now")).toHaveTextContent("No customer waiting");
+    expect(tile("Oldest waiting")).toHaveTextContent("—No customer waiting");
     expect(screen.queryByText("First response in business hours (median)")).not.toBeInTheDocument();
   });
 

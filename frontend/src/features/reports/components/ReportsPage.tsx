@@ -1,4 +1,4 @@
-import { useMemo, type ReactNode } from "react";
+import { useEffect, useMemo, useState, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import { ErrorState, Loading } from "../../../components/States";
 import { errorMessage } from "../../../lib/api-client";
@@ -25,9 +25,17 @@ import styles from "./reports.module.css";
 
 const PRESETS = new Set<string>(["today", "7d", "30d", "custom"]);
 
-/** The page's filters live in its URL (`?range=30d&inbox=…`), so a report can be bookmarked and shared. */
+/**
+ * The page's filters, copied to its URL (`?range=30d&inbox=…`) so a report can be bookmarked and shared. They are
+ * read from the URL once and then kept here, so a control shows its new value at once (the router's navigation
+ * that updates the URL comes later).
+ */
 function useFilterParams(isAdmin: boolean) {
-  const [params, setParams] = useSearchParams();
+  const [url, setUrl] = useSearchParams();
+  const [params, setParams] = useState(() => new URLSearchParams(url));
+  useEffect(() => {
+    if (params.toString() !== url.toString()) setUrl(params, { replace: true });
+  }, [params, url, setUrl]);
   const range = params.get("range") ?? "";
   const preset: RangePreset = PRESETS.has(range) ? (range as RangePreset) : "7d";
   const custom = { from: params.get("from") ?? "", to: params.get("to") ?? "" };
@@ -45,37 +53,34 @@ function useFilterParams(isAdmin: boolean) {
   };
 
   const update = (change: Partial<Omit<FilterState, "days">>) => {
-    setParams(
-      (previous) => {
-        const next = new URLSearchParams(previous);
-        const set = (name: string, value: string | null) => {
-          if (value === null || value === "") next.delete(name);
-          else next.set(name, value);
-        };
-        if (change.preset !== undefined) {
-          set("range", change.preset);
-          // Custom starts from the period on screen; a preset picks its own bucket again.
-          if (change.preset === "custom" && !("error" in period) && custom.from === "") {
-            set("from", period.from);
-            set("to", period.to);
-          }
-          if (change.preset !== "custom") {
-            set("from", null);
-            set("to", null);
-          }
-          set("bucket", null);
+    setParams((previous) => {
+      const next = new URLSearchParams(previous);
+      const set = (name: string, value: string | null) => {
+        if (value === null || value === "") next.delete(name);
+        else next.set(name, value);
+      };
+      if (change.preset !== undefined) {
+        set("range", change.preset);
+        // Custom starts from the period on screen; a preset picks its own bucket again.
+        if (change.preset === "custom" && !("error" in period) && custom.from === "") {
+          set("from", period.from);
+          set("to", period.to);
         }
-        if (change.custom !== undefined) {
-          set("from", change.custom.from);
-          set("to", change.custom.to);
+        if (change.preset !== "custom") {
+          set("from", null);
+          set("to", null);
         }
-        if (change.inbox !== undefined) set("inbox", change.inbox);
-        if (change.agent !== undefined) set("agent", change.agent === null ? null : String(change.agent));
-        if (change.bucket !== undefined) set("bucket", change.bucket);
-        return next;
-      },
-      { replace: true },
-    );
+        set("bucket", null);
+      }
+      if (change.custom !== undefined) {
+        set("from", change.custom.from);
+        set("to", change.custom.to);
+      }
+      if (change.inbox !== undefined) set("inbox", change.inbox);
+      if (change.agent !== undefined) set("agent", change.agent === null ? null : String(change.agent));
+      if (change.bucket !== undefined) set("bucket", change.bucket);
+      return next;
+    });
   };
 
   const filters: ReportFilters | null =

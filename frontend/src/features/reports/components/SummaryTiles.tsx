@@ -63,14 +63,11 @@ export function SummaryTiles({ summary }: { summary: ReportSummary }) {
         value={formatDuration(summary.resolution_seconds.median)}
         detail={spread(summary.resolution_seconds)}
       />
+      <Tile label="Open now" value={formatCount(backlog.open)} detail={`${formatCount(backlog.pending)} pending`} />
       <Tile
-        label="Backlog now"
-        value={`${formatCount(backlog.open)} open · ${formatCount(backlog.pending)} pending`}
-        detail={
-          backlog.oldest_waiting_seconds === null
-            ? "No customer waiting"
-            : `Oldest waiting ${formatDuration(backlog.oldest_waiting_seconds)}`
-        }
+        label="Oldest waiting"
+        value={formatDuration(backlog.oldest_waiting_seconds)}
+        detail={backlog.oldest_waiting_seconds === null ? "No customer waiting" : "Customer text without a reply"}
       />
     </dl>
   );

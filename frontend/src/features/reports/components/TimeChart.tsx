@@ -140,20 +140,20 @@ export function TimeChart({
     <figure className={styles.chart} aria-labelledby={titleId}>
       <div className={styles.chartHeader}>
         <h3 id={titleId}>{title}</h3>
-        <ul className={styles.legend} aria-label="Legend">
-          {series.map((line) => (
-            <li key={line.label}>
-              <span
-                className={[styles.swatch, styles[line.dash ?? "solid"]].join(" ")}
-                style={{ "--series-colour": line.colour } as CSSProperties}
-                aria-hidden="true"
-              />
-              {line.label}
-            </li>
-          ))}
-        </ul>
         {actions}
       </div>
+      <ul className={styles.legend} aria-label="Legend">
+        {series.map((line) => (
+          <li key={line.label}>
+            <span
+              className={[styles.swatch, styles[line.dash ?? "solid"]].join(" ")}
+              style={{ "--series-colour": line.colour } as CSSProperties}
+              aria-hidden="true"
+            />
+            {line.label}
+          </li>
+        ))}
+      </ul>
       <div ref={target} className={styles.canvas} role="img" aria-label={description} />
       <details className={styles.chartTable}>
         <summary>Show table</summary>
