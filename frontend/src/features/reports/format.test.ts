@@ -22,20 +22,27 @@ describe("report formatting", () => {
     expect(formatCount(null)).toBe("—");
   });
 
-  it("labels buckets in the team's timezone as the server wrote them, and tells a repeated DST hour apart", () => {
-    expect(bucketLabels(["2026-10-24T00:00:00+02:00", "2026-10-25T00:00:00+02:00"], "day")).toEqual(["Sat, Oct 24", "Sun, Oct 25"]);
-    expect(bucketLabels(["2026-10-25T01:00:00+02:00", "2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00"], "hour")).toEqual([
-      "Sun, Oct 25 01:00",
-      "Sun, Oct 25 02:00 (UTC+02:00)",
-      "Sun, Oct 25 02:00 (UTC+01:00)",
-      "Sun, Oct 25 03:00",
-    ]);
-    expect(bucketLabels(["2026-12-07T14:00:00Z"], "hour")).toEqual(["Mon, Dec 7 14:00"]);
+  it("labels buckets in the team's timezone, and tells a repeated DST hour apart", () => {
+    const amsterdam = "Europe/Amsterdam";
+    expect(bucketLabels(["2026-10-24T00:00:00+02:00", "2026-10-25T00:00:00+02:00"], "day", amsterdam)).toEqual(["Sat, Oct 24", "Sun, Oct 25"]);
+    expect(
+      bucketLabels(["2026-10-25T01:00:00+02:00", "2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00"], "hour", amsterdam),
+    ).toEqual(["Sun, Oct 25 01:00", "Sun, Oct 25 02:00 (GMT+2)", "Sun, Oct 25 02:00 (GMT+1)", "Sun, Oct 25 03:00"]);
+    // The same instants, whichever way the server writes them.
+    expect(bucketLabels(["2026-10-24T22:00:00Z"], "day", amsterdam)).toEqual(["Sun, Oct 25"]);
+    expect(bucketLabels(["2026-12-07T14:00:00Z"], "hour", "UTC")).toEqual(["Mon, Dec 7 14:00"]);
+    expect(bucketLabels(["2026-12-07T14:00:00Z"], "hour", "Not/AZone")).toEqual(["Mon, Dec 7 14:00"]);
   });
 
-  it("shows the period's last day, not the exclusive end", () => {
-    expect(formatPeriod({ from: "2026-12-01T00:00:00+01:00", to: "2026-12-08T00:00:00+01:00" })).toBe("Dec 1, 2026 – Dec 7, 2026");
-    expect(formatPeriod({ from: "2026-12-07T00:00:00Z", to: "2026-12-08T00:00:00Z" })).toBe("Dec 7, 2026");
+  it("shows the period's last day in the team's timezone, not the exclusive end", () => {
+    expect(formatPeriod({ from: "2026-12-01T00:00:00+01:00", to: "2026-12-08T00:00:00+01:00", timezone: "Europe/Amsterdam" })).toBe(
+      "Dec 1, 2026 – Dec 7, 2026",
+    );
+    expect(formatPeriod({ from: "2026-11-30T23:00:00Z", to: "2026-12-07T23:00:00Z", timezone: "Europe/Amsterdam" })).toBe(
+      "Dec 1, 2026 – Dec 7, 2026",
+    );
+    expect(formatPeriod({ from: "2026-12-07T00:00:00Z", to: "2026-12-08T00:00:00Z", timezone: "UTC" })).toBe("Dec 7, 2026");
+    expect(formatPeriod({ from: "2026-12-07T00:00:00Z", to: "2026-12-07T15:00:00Z", timezone: "UTC" })).toBe("Dec 7, 2026");
   });
 });
 

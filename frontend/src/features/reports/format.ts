@@ -24,49 +24,51 @@ export function formatDuration(seconds: number | null | undefined): string {
   return restHours === 0 ? `${String(days)} d` : `${String(days)} d ${String(restHours)} h`;
 }
 
-const dayLabel = new Intl.DateTimeFormat("en-US", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-const dateLabel = new Intl.DateTimeFormat("en-US", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-
-interface LocalStart {
-  date: number;
-  hour: string;
-  offset: string;
+/** `timezone` if the browser knows it, else UTC (labels then still match the UTC instants the server sent). */
+export function knownTimezone(timezone: string): string {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+    return timezone;
+  } catch {
+    return "UTC";
+  }
 }
 
-/** The local date, hour and offset written in a bucket's start (`2026-10-25T02:00:00+02:00`), as the server sent it. */
-function localStart(start: string): LocalStart | null {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(start);
-  if (!match) return null;
+function formatters(timezone: string) {
+  const timeZone = knownTimezone(timezone);
   return {
-    date: Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])),
-    hour: `${match[4] ?? "00"}:${match[5] ?? "00"}`,
-    offset: match[6] === "Z" ? "+00:00" : (match[6] ?? ""),
+    day: new Intl.DateTimeFormat("en-US", { weekday: "short", day: "numeric", month: "short", timeZone }),
+    date: new Intl.DateTimeFormat("en-US", { day: "numeric", month: "short", year: "numeric", timeZone }),
+    hour: new Intl.DateTimeFormat("en-US", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }),
+    offset: new Intl.DateTimeFormat("en-US", { timeZoneName: "shortOffset", timeZone }),
   };
 }
 
 /**
- * The labels of a series' buckets in the team's timezone, read from the starts the server wrote in it: "Mon, Dec 7"
- * for days, "Mon, Dec 7 14:00" for hours. The hour a DST change repeats gets its UTC offset, so both are told apart.
+ * The labels of a series' buckets in the team's timezone: "Mon, Dec 7" for days, "Mon, Dec 7 14:00" for hours. The
+ * hour a DST change repeats gets its UTC offset ("GMT+2"), so both are told apart.
  */
-export function bucketLabels(starts: readonly string[], bucket: "hour" | "day"): string[] {
-  const labels = starts.map((start) => {
-    const local = localStart(start);
-    if (!local) return start;
-    return bucket === "day" ? dayLabel.format(local.date) : `${dayLabel.format(local.date)} ${local.hour}`;
+export function bucketLabels(starts: readonly string[], bucket: "hour" | "day", timezone: string): string[] {
+  const format = formatters(timezone);
+  const times = starts.map((start) => Date.parse(start));
+  const labels = times.map((time, index) => {
+    if (Number.isNaN(time)) return starts[index] ?? "";
+    return bucket === "day" ? format.day.format(time) : `${format.day.format(time)} ${format.hour.format(time)}`;
   });
   return labels.map((label, index) => {
     if (bucket === "day" || labels.indexOf(label) === labels.lastIndexOf(label)) return label;
-    const offset = localStart(starts[index] ?? "")?.offset ?? "";
-    return `${label} (UTC${offset})`;
+    const offset = format.offset.formatToParts(times[index]).find((part) => part.type === "timeZoneName")?.value ?? "";
+    return `${label} (${offset})`;
   });
 }
 
-/** A report's period for its heading: "Dec 1, 2026 – Dec 7, 2026", from the instants the server echoed. */
-export function formatPeriod(period: { from: string; to: string }): string {
-  const from = localStart(period.from);
-  const to = localStart(period.to);
-  if (!from || !to) return `${period.from} – ${period.to}`;
-  // `to` is exclusive: a period up to midnight ends the day before.
-  const last = to.hour === "00:00" ? to.date - 86_400_000 : to.date;
-  return last <= from.date ? dateLabel.format(from.date) : `${dateLabel.format(from.date)} – ${dateLabel.format(last)}`;
+/** A report's period for its heading, in the team's timezone: "Dec 1, 2026 – Dec 7, 2026" (`to` is exclusive). */
+export function formatPeriod(period: { from: string; to: string; timezone: string }): string {
+  const from = Date.parse(period.from);
+  const to = Date.parse(period.to);
+  if (Number.isNaN(from) || Number.isNaN(to)) return `${period.from} – ${period.to}`;
+  const format = formatters(period.timezone).date;
+  const first = format.format(from);
+  const last = format.format(Math.max(from, to - 1));
+  return first === last ? first : `${first} – ${last}`;
 }

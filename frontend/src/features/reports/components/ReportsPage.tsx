@@ -145,7 +145,7 @@ function chartData(volume: typeof VOLUME, series: readonly ReportTimeseries[]) {
   return {
     starts,
     times: starts.map((start) => Date.parse(start) / 1000),
-    labels: bucketLabels(starts, first.bucket),
+    labels: bucketLabels(starts, first.bucket, first.period.timezone),
     volumeSeries,
     responseSeries,
     timezone: first.period.timezone,

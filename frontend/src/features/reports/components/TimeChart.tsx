@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useRef, type CSSProperties, type ReactNode } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { knownTimezone } from "../format";
 import styles from "./reports.module.css";
 
 /** One line of a chart: its name, colour, dash pattern (so lines differ without colour too) and values. */
@@ -29,16 +30,6 @@ interface Drawn {
 const HEIGHT = 240;
 const AXIS = "#4f5b69";
 const GRID = "#e5e9ef";
-
-/** Whether the browser knows the timezone (uPlot's tzDate throws on one it doesn't). */
-function knownTimezone(timezone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A line chart over time (uPlot, canvas) with a table of the same figures under a "Show table" disclosure, for
@@ -89,13 +80,14 @@ export function TimeChart({
     const element = target.current;
     if (!element) return;
     const { times, lines } = drawn;
+    const zone = knownTimezone(timezone);
     const options: uPlot.Options = {
       width: Math.max(element.clientWidth, 300),
       height: HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      ...(knownTimezone(timezone) ? { tzDate: (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), timezone) } : {}),
+      tzDate: (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), zone),
       series: [
         {},
         ...lines.map((line) => ({
