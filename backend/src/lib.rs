@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod numbers;
 pub mod ops;
+pub mod reports;
 pub mod startup;
 pub mod state;
 pub mod tags;

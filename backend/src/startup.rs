@@ -28,6 +28,7 @@ use crate::frontend::Frontend;
 use crate::gateways::SmsGateway;
 use crate::metrics::{self, Metrics};
 use crate::middleware::{BodyDeadline, RequestLog, SecurityHeaders};
+use crate::reports;
 use crate::state::AppState;
 use crate::tickets::close_inactive_tickets;
 use crate::webhooks::messagebird_signature::MessageBirdSignature;
@@ -44,6 +45,9 @@ const AUTO_CLOSE_BATCH: i64 = 500;
 /// How often failed sign-ins quiet for an hour are deleted, and at most how many at a time.
 const FORGET_SIGN_IN_FAILURES_INTERVAL: Duration = Duration::from_secs(10 * 60);
 const FORGET_SIGN_IN_FAILURES_BATCH: i64 = 5_000;
+/// How often new messages and events are added to the reports' hourly counts (`reports/rollup.rs`). A full
+/// round is followed at once by the next.
+const REPORT_ROLLUP_INTERVAL: Duration = Duration::from_secs(15);
 /// After SIGTERM, how long requests in flight may take to finish before their connections are dropped.
 /// Twilio gives up on a webhook after 15 s anyway. The delivery worker's sends in flight (15 s gateway
 /// timeout) drain at the same time, so both fit in docker-compose.yml's stop_grace_period of 30 s.
@@ -294,12 +298,13 @@ impl StopSignals {
 }
 
 /// Periodic work: reload settings other replicas may have changed, index new messages for search, close
-/// inactive tickets, forget old failed sign-ins.
+/// inactive tickets, forget old failed sign-ins, count new messages and events for the reports.
 async fn maintain(db: Database, settings: SettingsCache, mut stop: watch::Receiver<bool>) {
     let mut refresh = tokio::time::interval(REFRESH_INTERVAL);
     let mut search_index = tokio::time::interval(SEARCH_INDEX_INTERVAL);
     let mut auto_close = tokio::time::interval(AUTO_CLOSE_INTERVAL);
     let mut forget_sign_in_failures = tokio::time::interval(FORGET_SIGN_IN_FAILURES_INTERVAL);
+    let mut report_rollup = tokio::time::interval(REPORT_ROLLUP_INTERVAL);
     loop {
         tokio::select! {
             // Checks the value first: the stop may have come before this task started.
@@ -323,6 +328,18 @@ async fn maintain(db: Database, settings: SettingsCache, mut stop: watch::Receiv
                     .await;
                 if let Err(e) = forgotten {
                     tracing::warn!(error = %e, "could not forget old failed sign-ins");
+                }
+            }
+            _ = report_rollup.tick() => {
+                let round = db
+                    .write(|conn| reports::roll_up(conn, crate::db::now(), reports::ROUND_ROWS))
+                    .await;
+                match round {
+                    // More may be waiting (a restored or upgraded database): the next round at once, with the
+                    // other work still taking turns.
+                    Ok(Some(round)) if round.full => report_rollup.reset_immediately(),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "could not add new messages to the report counts"),
                 }
             }
             _ = auto_close.tick() => {

@@ -203,3 +203,27 @@ impl From<crate::export::ExportError> for ApiError {
         }
     }
 }
+
+impl From<crate::reports::ReportError> for ApiError {
+    fn from(e: crate::reports::ReportError) -> Self {
+        use crate::reports::{PeriodError, ReportError};
+        match e {
+            ReportError::Period(PeriodError::Invalid(_)) => ApiError::unprocessable("invalid_period", e.to_string()),
+            ReportError::Period(PeriodError::UnknownTimezone(_)) => {
+                ApiError::unprocessable("invalid_timezone", e.to_string()).for_field("tz")
+            }
+            ReportError::Period(PeriodError::UnknownBucket(_)) => {
+                ApiError::unprocessable("invalid_bucket", e.to_string()).for_field("bucket")
+            }
+            ReportError::Period(PeriodError::TooManyPoints { .. }) => {
+                ApiError::unprocessable("too_many_points", e.to_string())
+            }
+            ReportError::InvalidMetric(_) => {
+                ApiError::unprocessable("invalid_metric", e.to_string()).for_field("metric")
+            }
+            ReportError::InvalidInbox(_) => ApiError::unprocessable("invalid_inbox", e.to_string()).for_field("inbox"),
+            ReportError::Forbidden => ApiError::forbidden("forbidden", e.to_string()),
+            ReportError::Store(e) => e.into(),
+        }
+    }
+}

@@ -16,6 +16,7 @@ mod inboxes;
 mod me;
 mod numbers;
 mod people;
+mod reports;
 mod session;
 mod simulator;
 mod tagging;
@@ -67,6 +68,7 @@ pub struct ErrorBody {
         (name = "tickets", description = "The queue, threads, replies and notes"),
         (name = "contacts", description = "What agents know about customers"),
         (name = "composer", description = "Starting conversations, canned replies, SMS segments"),
+        (name = "reports", description = "Volume, first response, resolution, per agent and inbox"),
         (name = "admin", description = "People, API tokens and settings (admins only)"),
         (name = "webhooks", description = "Called by the SMS gateways"),
         (name = "system", description = "Probes and documentation")
@@ -243,6 +245,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(inboxes::create_inbox)
                 .service(inboxes::update_inbox)
                 .service(inboxes::delete_inbox)
-                .service(inboxes::update_availability),
+                .service(inboxes::update_availability)
+                .service(reports::summary)
+                .service(reports::timeseries)
+                .service(reports::agents)
+                .service(reports::inboxes),
         );
 }

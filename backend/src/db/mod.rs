@@ -13,6 +13,7 @@ pub mod metrics;
 mod outbox;
 mod postgres;
 pub mod queue;
+pub mod reports;
 pub mod schema;
 #[cfg(test)]
 pub(crate) mod scratch;

@@ -199,11 +199,11 @@ mod contract {
     use super::*;
     use crate::db::scratch::Scratch;
     use crate::db::{StoreError, now};
-    use crate::tickets::store::{NewMessage, Origin, TicketStore};
+    use crate::tickets::store::{NewMessage, OpenedBy, Origin, TicketStore};
 
     /// An outgoing message to a fresh ticket of `customer`: its id.
     fn queued_message(store: &mut AnyConnection, customer: &str) -> Result<MessageId, StoreError> {
-        let ticket = store.open_ticket(Pair { customer, channel: "+14155550100" })?.unwrap();
+        let ticket = store.open_ticket(Pair { customer, channel: "+14155550100" }, OpenedBy::Customer)?.unwrap();
         let reply = NewMessage {
             ticket_id: ticket,
             origin: Origin::Automatic,

@@ -15,7 +15,7 @@ use crate::tags::Tag;
 use crate::tickets::Message;
 use crate::tickets::events::NewEvent;
 use crate::tickets::store::{
-    AppendedText, NewMessage, Pair, TicketActivity, TicketEdit, TicketState, TicketStore, Transition,
+    AppendedText, NewMessage, OpenedBy, Pair, TicketActivity, TicketEdit, TicketState, TicketStore, Transition,
     append_text_step_by_step,
 };
 
@@ -58,7 +58,7 @@ impl TicketStore for AnyConnection {
         Ok(self.load_native::<_, Option<String>>(query)?.pop().flatten())
     }
 
-    fn open_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<TicketId>> {
+    fn open_ticket(&mut self, pair: Pair<'_>, opened_by: OpenedBy) -> QueryResult<Option<TicketId>> {
         let contact_id = contact_for_number(self, pair.customer)?;
         let now = now();
         let row = (
@@ -68,6 +68,7 @@ impl TicketStore for AnyConnection {
             tickets::contact_id.eq(contact_id),
             tickets::created_at.eq(now),
             tickets::updated_at.eq(now),
+            tickets::first_inbound_at.eq(opened_by.is_first_inbound().then_some(now)),
         );
         // The conflict is with the partial unique index on a pair's unclosed ticket: the loser of two
         // concurrent openers inserts nothing.
@@ -126,7 +127,7 @@ impl TicketStore for AnyConnection {
     }
 
     fn record_activity(&mut self, activity: &TicketActivity) -> QueryResult<()> {
-        self.execute_native(RecordActivity {
+        let record = RecordActivity {
             ticket_id: activity.ticket_id,
             added: activity.added_messages,
             at: activity.at,
@@ -134,7 +135,13 @@ impl TicketStore for AnyConnection {
             direction: activity.direction,
             inbound_id: activity.newest_inbound,
             waiting: activity.waiting.flags(),
-        })?;
+        };
+        // A reply's statement also records the first response; every other message's (a customer's text: the
+        // ingest path) stays as it was, without those columns.
+        match activity.first_response {
+            Some(responder) => self.execute_native(RecordReply { activity: record, responder })?,
+            None => self.execute_native(record)?,
+        };
         if let Some(status) = activity.status {
             // Only when the status really changes: setting it at all rewrites every index that involves it.
             self.execute_native(
@@ -146,10 +153,13 @@ impl TicketStore for AnyConnection {
     }
 
     fn edit_ticket(&mut self, id: TicketId, edit: &TicketEdit) -> QueryResult<()> {
+        let closed_by = edit.closed.map(|close| close.map_or((None, false), |close| close.closed_by()));
         diesel::update(tickets::table.find(id))
             .set(TicketUpdate {
                 status: edit.status,
-                closed_at: edit.closed_at,
+                closed_at: edit.closed.map(|close| close.map(|close| close.at)),
+                closed_by_id: closed_by.map(|(by, _)| by),
+                auto_closed: closed_by.map(|(_, auto)| auto),
                 assignee_id: edit.assignee,
                 updated_at: edit.at,
             })
@@ -395,12 +405,15 @@ pub(crate) fn contact_for_number(conn: &mut AnyConnection, phone_number: &str) -
 struct TicketUpdate {
     status: Option<TicketStatus>,
     closed_at: Option<Option<NaiveDateTime>>,
+    closed_by_id: Option<Option<UserId>>,
+    auto_closed: Option<bool>,
     assignee_id: Option<Option<UserId>>,
     updated_at: NaiveDateTime,
 }
 
 /// The ticket bookkeeping every new message does, as one statement that is the same text whatever the
-/// message (NULL binds keep a column as it is), so SQLite prepares it once. diesel never caches its own UPDATE
+/// message (NULL binds keep a column as it is; a reply adds its first response: [`RecordReply`]), so SQLite
+/// prepares it once. diesel never caches its own UPDATE
 /// statements, and this one runs for every message.
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
 struct RecordActivity {
@@ -415,19 +428,20 @@ struct RecordActivity {
     waiting: (bool, bool),
 }
 
-impl<DB> diesel::query_builder::QueryFragment<DB> for RecordActivity
-where
-    DB: diesel::backend::Backend,
-    TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
-    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
-    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
-    Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
-    Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
-    Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
-    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
-    DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
-{
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+impl RecordActivity {
+    /// `UPDATE tickets SET` and the columns every message changes, without the `WHERE`.
+    fn push_changes<'b, DB>(&'b self, out: &mut diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()>
+    where
+        DB: diesel::backend::Backend,
+        TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+        i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+        NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+        Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+        Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+        Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+        bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+        DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
+    {
         use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
         out.push_sql("UPDATE tickets SET message_count = message_count + ");
         out.push_bind_param::<Integer, _>(&self.added)?;
@@ -449,11 +463,73 @@ where
         out.push_bind_param::<diesel::sql_types::Bool, _>(&self.waiting.0)?;
         out.push_sql(" THEN COALESCE(waiting_since, ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(") ELSE waiting_since END WHERE id = ");
-        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        out.push_sql(") ELSE waiting_since END");
         Ok(())
     }
 }
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for RecordActivity
+where
+    DB: diesel::backend::Backend,
+    TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.push_changes(&mut out)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.ticket_id)?;
+        Ok(())
+    }
+}
+
+/// [`RecordActivity`] for an agent's reply to the customer, which also records the ticket's first response
+/// (time and agent) unless it has one or no customer's text opened it ([`TicketActivity::first_response`]).
+/// A statement of its own (one text, prepared once), so that a customer's text does not pay for it.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+struct RecordReply {
+    activity: RecordActivity,
+    responder: UserId,
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for RecordReply
+where
+    DB: diesel::backend::Backend,
+    TicketId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+    NaiveDateTime: diesel::serialize::ToSql<diesel::sql_types::Timestamp, DB>,
+    Option<String>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<Direction>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::Text>, DB>,
+    Option<MessageId>: diesel::serialize::ToSql<diesel::sql_types::Nullable<diesel::sql_types::BigInt>, DB>,
+    UserId: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    bool: diesel::serialize::ToSql<diesel::sql_types::Bool, DB>,
+    DB: diesel::sql_types::HasSqlType<diesel::sql_types::Bool>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Timestamp};
+        self.activity.push_changes(&mut out)?;
+        // Both read the row as it was (an UPDATE's expressions see the old values), so they agree.
+        out.push_sql(
+            ", first_response_at = CASE WHEN first_response_at IS NULL AND first_inbound_at IS NOT NULL THEN ",
+        );
+        out.push_bind_param::<Timestamp, _>(&self.activity.at)?;
+        out.push_sql(
+            " ELSE first_response_at END, first_responder_id = CASE WHEN first_response_at IS NULL AND \
+             first_inbound_at IS NOT NULL THEN ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.responder)?;
+        out.push_sql(" ELSE first_responder_id END WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.activity.ticket_id)?;
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for RecordReply {}
 
 impl<Conn> RunQueryDsl<Conn> for RecordActivity {}
 
@@ -510,7 +586,7 @@ mod contract {
     use super::*;
     use crate::db::StoreError;
     use crate::db::scratch::Scratch;
-    use crate::tickets::store::{Origin, Waiting};
+    use crate::tickets::store::{Closer, Origin, Waiting};
 
     const ANA: Pair<'static> = Pair { customer: "+14155550123", channel: "+14155550100" };
 
@@ -556,21 +632,22 @@ mod contract {
     async fn a_pair_has_one_unclosed_ticket_and_a_closed_one_makes_room() {
         on_each_backend(|store, backend| {
             assert_eq!(store.find_unclosed_ticket(ANA)?, None, "{backend}");
-            let first = store.open_ticket(ANA)?.unwrap();
+            let first = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
             assert_eq!(store.find_unclosed_ticket(ANA)?, Some((first, TicketStatus::Open)), "{backend}");
-            assert_eq!(store.open_ticket(ANA)?, None, "{backend}: one unclosed ticket per pair");
+            assert_eq!(store.open_ticket(ANA, OpenedBy::Customer)?, None, "{backend}: one unclosed ticket per pair");
             let other_channel = Pair { channel: "+14155550199", ..ANA };
-            assert!(store.open_ticket(other_channel)?.is_some(), "{backend}: another number of ours is another pair");
+            assert!(
+                store.open_ticket(other_channel, OpenedBy::Customer)?.is_some(),
+                "{backend}: another number of ours is another pair"
+            );
 
             let state = store.lock_ticket(first)?.unwrap();
             assert_eq!((state.status, state.pair()), (TicketStatus::Open, ANA), "{backend}");
             assert_eq!(store.lock_ticket(TicketId(999_999))?, None, "{backend}");
             let at = now();
-            let close =
-                TicketEdit { status: Some(TicketStatus::Closed), closed_at: Some(Some(at)), assignee: None, at };
-            store.edit_ticket(first, &close)?;
+            store.edit_ticket(first, &TicketEdit::close(at, Closer::Smsdesk))?;
             assert_eq!(store.find_unclosed_ticket(ANA)?, None, "{backend}");
-            let second = store.open_ticket(ANA)?.unwrap();
+            let second = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
             assert_ne!(first, second, "{backend}");
             Ok(())
         })
@@ -580,7 +657,7 @@ mod contract {
     #[tokio::test]
     async fn a_gateway_id_is_stored_once_and_only_outgoing_messages_wait_in_the_outbox() {
         on_each_backend(|store, backend| {
-            let ticket = store.open_ticket(ANA)?.unwrap();
+            let ticket = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
             let first = store.insert_message(&text(ticket, "Hi", Some("SM1")))?;
             assert!(first.is_some(), "{backend}");
             assert_eq!(store.insert_message(&text(ticket, "Hi again", Some("SM1")))?, None, "{backend}: same id");
@@ -603,7 +680,7 @@ mod contract {
     #[tokio::test]
     async fn activity_keeps_what_it_does_not_name_and_changes_a_status_only_if_different() {
         on_each_backend(|store, backend| {
-            let ticket = store.open_ticket(ANA)?.unwrap();
+            let ticket = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
             let id = store.insert_message(&text(ticket, "Hi", None))?.unwrap();
             let at = now();
             let activity = TicketActivity {
@@ -615,6 +692,7 @@ mod contract {
                 newest_inbound: Some(id),
                 status: Some(TicketStatus::Open),
                 waiting: Waiting::Starts,
+                first_response: None,
             };
             store.record_activity(&activity)?;
             let later = at + Duration::seconds(1);
@@ -669,13 +747,13 @@ mod contract {
         let customers: Vec<String> = (0..4).map(|n| format!("{customer_prefix}{n}")).collect();
         let pairs: Vec<Pair<'_>> = customers.iter().map(|c| Pair { customer: c, channel: ANA.channel }).collect();
         for pair in &pairs[..3] {
-            store.open_ticket(*pair)?;
+            store.open_ticket(*pair, OpenedBy::Customer)?;
         }
         let (pending, _) = store.find_unclosed_ticket(pairs[1])?.unwrap();
         let at = now();
         store.edit_ticket(
             pending,
-            &TicketEdit { status: Some(TicketStatus::Pending), closed_at: None, assignee: None, at },
+            &TicketEdit { status: Some(TicketStatus::Pending), closed: None, assignee: None, at },
         )?;
         let known_id = format!("SM{customer_prefix}known");
         let first = store.find_unclosed_ticket(pairs[2])?.unwrap().0;
@@ -745,6 +823,102 @@ mod contract {
         .await;
     }
 
+    /// The reports' facts on a ticket: `first_inbound_at`, `created_at`, `first_response_at`,
+    /// `first_responder_id`, `closed_at`, `closed_by_id`, `auto_closed`.
+    type Facts = (
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+        Option<NaiveDateTime>,
+        Option<UserId>,
+        Option<NaiveDateTime>,
+        Option<UserId>,
+        bool,
+    );
+
+    fn facts(store: &mut AnyConnection, ticket: TicketId) -> QueryResult<Facts> {
+        tickets::table
+            .find(ticket)
+            .select((
+                tickets::first_inbound_at,
+                tickets::created_at,
+                tickets::first_response_at,
+                tickets::first_responder_id,
+                tickets::closed_at,
+                tickets::closed_by_id,
+                tickets::auto_closed,
+            ))
+            .first(store)
+    }
+
+    /// Stores `message` and records it on its ticket as the rules do: the activity's `at`.
+    fn add(store: &mut AnyConnection, message: &NewMessage<'_>) -> Result<NaiveDateTime, StoreError> {
+        let id = store.insert_message(message)?.unwrap();
+        let activity = crate::tickets::text_activity(message, id, 1);
+        store.record_activity(&activity)?;
+        Ok(activity.at)
+    }
+
+    #[tokio::test]
+    async fn the_first_agent_reply_to_a_ticket_a_customer_opened_is_its_first_response_once() {
+        on_each_backend(|store, backend| {
+            let (ana, ben) = (agent(store, "a@example.com", true)?, agent(store, "b@example.com", true)?);
+            let ticket = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
+            let (inbound, created, ..) = facts(store, ticket)?;
+            assert_eq!(inbound, Some(created), "{backend}: the customer's text opened it");
+            add(store, &text(ticket, "Hi", Some("SM1")))?;
+            let automatic = NewMessage { origin: Origin::Automatic, ..text(ticket, "We got it", None) };
+            add(store, &automatic)?;
+            let note = NewMessage { origin: Origin::Agent(ana), internal: true, ..text(ticket, "VIP", None) };
+            add(store, &note)?;
+            assert_eq!(facts(store, ticket)?.2, None, "{backend}: confirmations and notes answer nobody");
+            let replied = add(store, &NewMessage { origin: Origin::Agent(ben), ..text(ticket, "Hello!", None) })?;
+            let again = NewMessage { origin: Origin::Agent(ana), ..text(ticket, "Anything else?", None) };
+            add(store, &again)?;
+            let append = |s: &mut AnyConnection, t: &NewMessage<'_>| {
+                s.append_text(ANA, t, Transition { from: TicketStatus::Pending, to: TicketStatus::Open })
+            };
+            append(store, &text(TicketId(0), "Thanks", Some("SM2")))?.unwrap();
+            let (inbound, _, response, responder, ..) = facts(store, ticket)?;
+            assert_eq!((inbound, response, responder), (Some(created), Some(replied), Some(ben)), "{backend}");
+
+            // A conversation an agent started has no first response, even once the customer answers.
+            let outbound = store.open_ticket(Pair { customer: "+14155550124", ..ANA }, OpenedBy::Agent)?.unwrap();
+            add(store, &NewMessage { origin: Origin::Agent(ana), ..text(outbound, "Your parcel is here", None) })?;
+            add(store, &text(outbound, "Thanks!", Some("SM3")))?;
+            add(store, &NewMessage { origin: Origin::Agent(ana), ..text(outbound, "You are welcome", None) })?;
+            let (inbound, _, response, responder, ..) = facts(store, outbound)?;
+            assert_eq!((inbound, response, responder), (None, None, None), "{backend}");
+            Ok(())
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_close_keeps_who_closed_it_and_leaving_closed_forgets_it() {
+        on_each_backend(|store, backend| {
+            let ana = agent(store, "a@example.com", true)?;
+            let ticket = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
+            let closed = |s: &mut AnyConnection| facts(s, ticket).map(|f| (f.4, f.5, f.6));
+            assert_eq!(closed(store)?, (None, None, false), "{backend}");
+            let at = now();
+            store.edit_ticket(ticket, &TicketEdit::close(at, Closer::Agent(ana)))?;
+            assert_eq!(closed(store)?, (Some(at), Some(ana), false), "{backend}: an agent closed it");
+            let reopen = TicketEdit { status: Some(TicketStatus::Open), closed: Some(None), assignee: None, at };
+            store.edit_ticket(ticket, &reopen)?;
+            assert_eq!(closed(store)?, (None, None, false), "{backend}: reopened");
+            let later = at + Duration::seconds(1);
+            store.edit_ticket(ticket, &TicketEdit::close(later, Closer::Smsdesk))?;
+            assert_eq!(closed(store)?, (Some(later), None, true), "{backend}: smsdesk closed it");
+            store.edit_ticket(ticket, &TicketEdit { status: Some(TicketStatus::Pending), ..reopen.clone() })?;
+            assert_eq!(closed(store)?, (None, None, false), "{backend}: moved to pending");
+            store.edit_ticket(ticket, &TicketEdit::close(later, Closer::Agent(ana)))?;
+            store.edit_ticket(ticket, &TicketEdit { assignee: Some(Some(ana)), at, ..TicketEdit::default() })?;
+            assert_eq!(closed(store)?, (Some(later), Some(ana), false), "{backend}: an assignment keeps the close");
+            Ok(())
+        })
+        .await;
+    }
+
     #[tokio::test]
     async fn opt_outs_are_per_pair_and_recording_one_twice_is_harmless() {
         on_each_backend(|store, backend| {
@@ -763,7 +937,7 @@ mod contract {
     #[tokio::test]
     async fn read_markers_move_and_failed_messages_go_back_to_the_outbox() {
         on_each_backend(|store, backend| {
-            let ticket = store.open_ticket(ANA)?.unwrap();
+            let ticket = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
             let (active, inactive) = (agent(store, "a@example.com", true)?, agent(store, "b@example.com", false)?);
             let reply = NewMessage { origin: Origin::Agent(active), ..text(ticket, "Reply", None) };
             let id = store.insert_message(&reply)?.unwrap();
@@ -796,7 +970,7 @@ mod contract {
     #[tokio::test]
     async fn an_out_of_office_reply_is_claimed_once_per_closed_period() {
         on_each_backend(|store, backend| {
-            let ticket = store.open_ticket(ANA)?.unwrap();
+            let ticket = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
             let night = now();
             assert!(store.claim_out_of_office(ticket, night, Some(night - Duration::hours(3)))?, "{backend}: first");
             let later = night + Duration::minutes(5);
@@ -849,20 +1023,15 @@ mod contract {
     #[tokio::test]
     async fn inactive_tickets_are_the_unclosed_ones_quiet_since_the_cutoff() {
         on_each_backend(|store, backend| {
-            let quiet = store.open_ticket(ANA)?.unwrap();
-            let closed = store.open_ticket(Pair { channel: "+14155550199", ..ANA })?.unwrap();
-            let busy = store.open_ticket(Pair { customer: "+14155550124", ..ANA })?.unwrap();
+            let quiet = store.open_ticket(ANA, OpenedBy::Customer)?.unwrap();
+            let closed = store.open_ticket(Pair { channel: "+14155550199", ..ANA }, OpenedBy::Customer)?.unwrap();
+            let busy = store.open_ticket(Pair { customer: "+14155550124", ..ANA }, OpenedBy::Customer)?.unwrap();
             let long_ago = now() - Duration::days(30);
             diesel::update(tickets::table.filter(tickets::id.eq_any([quiet, closed])))
                 .set(tickets::updated_at.eq(long_ago))
                 .execute(store)?;
             let at = now();
-            let close = TicketEdit {
-                status: Some(TicketStatus::Closed),
-                closed_at: Some(Some(at)),
-                assignee: None,
-                at: long_ago,
-            };
+            let close = TicketEdit { at: long_ago, ..TicketEdit::close(at, Closer::Smsdesk) };
             store.edit_ticket(closed, &close)?;
             let cutoff = now() - Duration::days(7);
             assert_eq!(store.inactive_tickets(cutoff, 10)?, [quiet], "{backend}: not {closed:?}, not {busy:?}");
@@ -870,5 +1039,143 @@ mod contract {
             Ok(())
         })
         .await;
+    }
+}
+
+/// The reports migration fills the new columns of tickets that existed before it, on both databases.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod reports_backfill {
+    use diesel::connection::SimpleConnection;
+    use diesel::migration::MigrationVersion;
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    /// The migration before the reports one.
+    const BEFORE_REPORTS: &str = "20261208000011";
+
+    /// Seven tickets as a desk had them, with their messages and events.
+    const DESK: &str = "
+        INSERT INTO users (email, name, role, active, created_at) VALUES
+            ('ana@example.com', 'Ana', 'agent', TRUE, '2026-01-01 00:00:00'),
+            ('ben@example.com', 'Ben', 'agent', TRUE, '2026-01-01 00:00:00');
+        INSERT INTO tickets (customer_number, channel_number, status, created_at, updated_at) VALUES
+            ('+1001', '+1900', 'open', '2026-01-02 10:00:00', '2026-01-02 10:06:00'),
+            ('+1002', '+1900', 'closed', '2026-01-02 11:00:00', '2026-01-02 11:03:00'),
+            ('+1003', '+1900', 'closed', '2026-01-02 12:00:00', '2026-01-09 12:00:00'),
+            ('+1004', '+1900', 'closed', '2026-01-02 13:00:00', '2026-01-02 13:00:00'),
+            ('+1005', '+1900', 'closed', '2026-01-02 13:30:00', '2026-01-02 13:30:00'),
+            ('+1006', '+1900', 'closed', '2026-01-02 14:00:00', '2026-01-02 14:10:00'),
+            ('+1007', '+1900', 'open', '2026-01-02 15:00:00', '2026-01-02 15:10:00');
+        -- Ticket ids 1 to 7, users 1 and 2, in the order inserted above.
+        INSERT INTO messages (ticket_id, direction, internal, body, author_id, created_at, updated_at) VALUES
+            (1, 'inbound', FALSE, 'x', NULL, '2026-01-02 10:00:00', '2026-01-02 10:00:00'),
+            (1, 'outbound', FALSE, 'x', NULL, '2026-01-02 10:00:01', '2026-01-02 10:00:01'),
+            (1, 'outbound', TRUE, 'x', 1, '2026-01-02 10:00:02', '2026-01-02 10:00:02'),
+            (1, 'outbound', FALSE, 'x', 2, '2026-01-02 10:05:00', '2026-01-02 10:05:00'),
+            (1, 'outbound', FALSE, 'x', 1, '2026-01-02 10:06:00', '2026-01-02 10:06:00'),
+            (2, 'outbound', FALSE, 'x', 1, '2026-01-02 11:00:00', '2026-01-02 11:00:00'),
+            (2, 'inbound', FALSE, 'x', NULL, '2026-01-02 11:01:00', '2026-01-02 11:01:00'),
+            (2, 'outbound', FALSE, 'x', 1, '2026-01-02 11:02:00', '2026-01-02 11:02:00'),
+            (3, 'inbound', FALSE, 'x', NULL, '2026-01-02 12:00:00', '2026-01-02 12:00:00'),
+            (4, 'inbound', FALSE, 'x', NULL, '2026-01-02 13:00:00', '2026-01-02 13:00:00'),
+            (6, 'inbound', FALSE, 'x', NULL, '2026-01-02 14:00:00', '2026-01-02 14:00:00'),
+            (7, 'inbound', FALSE, 'x', NULL, '2026-01-02 15:00:00', '2026-01-02 15:00:00');
+        INSERT INTO ticket_events (ticket_id, kind, actor_id, at, details) VALUES
+            (2, 'status_changed', 1, '2026-01-02 11:03:00', '{}'),
+            (3, 'status_changed', 1, '2026-01-02 12:01:00', '{}'),
+            (3, 'reopened', 2, '2026-01-02 12:02:00', '{}'),
+            (3, 'auto_closed', NULL, '2026-01-09 12:00:00', '{}'),
+            (4, 'opted_out', NULL, '2026-01-02 13:00:00', '{}'),
+            (6, 'opted_out', NULL, '2026-01-02 14:01:00', '{}'),
+            (6, 'status_changed', 2, '2026-01-02 14:02:00', '{}'),
+            (6, 'assigned', 1, '2026-01-02 14:10:00', '{}'),
+            (7, 'status_changed', 1, '2026-01-02 15:01:00', '{}'),
+            (7, 'reopened', 2, '2026-01-02 15:10:00', '{}');
+    ";
+
+    /// Per ticket: customer, first_inbound_at, first_response_at, first_responder_id, closed_by_id, auto_closed.
+    type Filled = (String, Option<NaiveDateTime>, Option<NaiveDateTime>, Option<UserId>, Option<UserId>, bool);
+
+    /// Migrates `conn` to just before the reports, fills in [`DESK`], applies the reports migration.
+    fn backfilled(mut conn: AnyConnection) -> Vec<Filled> {
+        let before = MigrationVersion::from(BEFORE_REPORTS);
+        match &mut conn {
+            AnyConnection::Sqlite(c) => {
+                while !c.applied_migrations().unwrap().contains(&before) {
+                    c.run_next_migration(crate::db::SQLITE_MIGRATIONS).unwrap();
+                }
+            }
+            AnyConnection::Postgresql(c) => {
+                while !c.applied_migrations().unwrap().contains(&before) {
+                    c.run_next_migration(crate::db::POSTGRES_MIGRATIONS).unwrap();
+                }
+            }
+        }
+        conn.batch_execute(DESK).unwrap();
+        match &mut conn {
+            AnyConnection::Sqlite(c) => drop(c.run_next_migration(crate::db::SQLITE_MIGRATIONS).unwrap()),
+            AnyConnection::Postgresql(c) => drop(c.run_next_migration(crate::db::POSTGRES_MIGRATIONS).unwrap()),
+        }
+        tickets::table
+            .order(tickets::id)
+            .select((
+                tickets::customer_number,
+                tickets::first_inbound_at,
+                tickets::first_response_at,
+                tickets::first_responder_id,
+                tickets::closed_by_id,
+                tickets::auto_closed,
+            ))
+            .load(&mut conn)
+            .unwrap()
+    }
+
+    fn expected() -> Vec<Filled> {
+        let at =
+            |t: &str| Some(NaiveDateTime::parse_from_str(&format!("2026-01-02 {t}"), "%Y-%m-%d %H:%M:%S").unwrap());
+        let (ana, ben) = (Some(UserId(1)), Some(UserId(2)));
+        vec![
+            // The first agent reply, not the automatic one or the note.
+            ("+1001".into(), at("10:00:00"), at("10:05:00"), ben, None, false),
+            // A conversation an agent started, closed by hand.
+            ("+1002".into(), None, None, None, ana, false),
+            // Closed, reopened, auto-closed.
+            ("+1003".into(), at("12:00:00"), None, None, None, true),
+            // A first STOP.
+            ("+1004".into(), at("13:00:00"), None, None, None, true),
+            // Closed before the timeline existed: nobody known.
+            ("+1005".into(), None, None, None, None, false),
+            // STOP while open, then closed by hand (an assignment after the close changes nothing).
+            ("+1006".into(), at("14:00:00"), None, None, ben, false),
+            // Closed and reopened: open.
+            ("+1007".into(), at("15:00:00"), None, None, None, false),
+        ]
+    }
+
+    #[test]
+    fn the_reports_migration_fills_in_existing_tickets_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("m.db");
+        let conn = AnyConnection::Sqlite(diesel::SqliteConnection::establish(url.to_str().unwrap()).unwrap());
+        assert_eq!(backfilled(conn), expected());
+    }
+
+    #[test]
+    fn the_reports_migration_fills_in_existing_tickets_on_postgres() {
+        let Some(admin) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) else {
+            return;
+        };
+        let name = format!("smsdesk_backfill_{}", uuid::Uuid::new_v4().simple());
+        let mut server = diesel::PgConnection::establish(&admin).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut server).unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        let filled = std::panic::catch_unwind(|| {
+            backfilled(AnyConnection::Postgresql(diesel::PgConnection::establish(url.as_str()).unwrap()))
+        });
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut server).unwrap();
+        assert_eq!(filled.unwrap(), expected());
     }
 }

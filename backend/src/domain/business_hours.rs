@@ -277,6 +277,59 @@ impl BusinessHours {
         }
     }
 
+    /// How long the schedule is open in `[start, end)` (zero when `end <= start`): a customer's wait in
+    /// business time. Open exactly when [`BusinessHours::is_open`] says so, so a range inside the skipped spring
+    /// hour adds nothing and one in the repeated autumn hour counts both times round.
+    ///
+    /// Walks the span a stretch of constant UTC offset at a time; within one, wall-clock time runs evenly, so
+    /// each day's ranges are intervals of it to intersect with the stretch.
+    pub fn open_duration_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Duration {
+        let mut open = Duration::zero();
+        let mut t = start;
+        while t < end {
+            let stretch_end = self.same_offset_until(t, end);
+            let offset = Duration::seconds(i64::from(self.offset(t)));
+            let (from, to) = (t.naive_utc() + offset, stretch_end.naive_utc() + offset);
+            let mut date = from.date();
+            while date <= to.date() {
+                let midnight = date.and_time(chrono::NaiveTime::MIN);
+                for range in self.ranges(date) {
+                    let opens = (midnight + Duration::minutes(i64::from(range.start))).max(from);
+                    let closes = (midnight + Duration::minutes(i64::from(range.end))).min(to);
+                    if opens < closes {
+                        open += closes - opens;
+                    }
+                }
+                date += Duration::days(1);
+            }
+            t = stretch_end;
+        }
+        open
+    }
+
+    /// As [`BusinessHours::open_duration_between`], in whole seconds (rounded down).
+    pub fn open_seconds_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+        self.open_duration_between(start, end).num_seconds()
+    }
+
+    /// The end of the stretch from `t` (before `end`) in which the zone keeps `t`'s offset: its next change, or
+    /// `end`.
+    fn same_offset_until(&self, t: DateTime<Utc>, end: DateTime<Utc>) -> DateTime<Utc> {
+        let offset = self.offset(t);
+        let step = Duration::hours(6);
+        let mut before = t;
+        loop {
+            let after = (before + step).min(end);
+            if self.offset(after) != offset {
+                return self.offset_change(before, after);
+            }
+            if after >= end {
+                return end;
+            }
+            before = after;
+        }
+    }
+
     /// A moment as the out-of-office reply names it, in the team's time zone: "Monday 09:00" within the coming
     /// week, "Monday 4 January 09:00" further ahead.
     pub fn describe(&self, t: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -476,6 +529,63 @@ mod tests {
         assert!(nights.is_open(utc("2026-12-08T00:00:00Z")));
         assert_eq!(nights.closed_period_start(utc("2026-12-08T07:00:00Z")), Some(utc("2026-12-08T06:00:00Z")));
         assert_eq!(nights.next_open(utc("2026-12-08T07:00:00Z")), Some(utc("2026-12-14T22:00:00Z")));
+    }
+
+    #[test]
+    fn open_seconds_count_only_business_time_across_nights_weekends_and_holidays() {
+        let amsterdam = hours("Europe/Amsterdam", WEEKDAYS_9_TO_5, &["2026-12-07"]);
+        let hour = 3600;
+        // Within one opening: Wednesday 2 December 10:00 -> 11:30 CET.
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-02T09:00:00Z"), utc("2026-12-02T10:30:00Z")), 5400);
+        // Before opening to after closing: the whole 8 hours.
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-02T05:00:00Z"), utc("2026-12-02T20:00:00Z")), 8 * hour);
+        // Overnight: Wednesday 16:30 -> Thursday 09:15 local is 30 + 15 minutes.
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-02T15:30:00Z"), utc("2026-12-03T08:15:00Z")), 45 * 60);
+        // Friday 4 December 16:00 -> Tuesday 8 December 10:00 local: Friday's last hour, the weekend and the
+        // Monday holiday closed, Tuesday's first hour.
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-04T15:00:00Z"), utc("2026-12-08T09:00:00Z")), 2 * hour);
+        // Entirely closed, empty or reversed spans are zero; seconds are whole, rounded down.
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-05T10:00:00Z"), utc("2026-12-06T10:00:00Z")), 0);
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-02T10:00:00Z"), utc("2026-12-02T10:00:00Z")), 0);
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-02T11:00:00Z"), utc("2026-12-02T10:00:00Z")), 0);
+        assert_eq!(amsterdam.open_seconds_between(utc("2026-12-02T10:00:00.250Z"), utc("2026-12-02T10:00:01.900Z")), 1);
+        // Always open is wall-clock time; a schedule never open is zero.
+        let always = hours("UTC", &DAY_NAMES.map(|day| (day, &[("00:00", "24:00")][..])), &[]);
+        assert_eq!(
+            always.open_seconds_between(utc("2026-12-01T10:00:00Z"), utc("2026-12-09T10:00:07Z")),
+            8 * 86_400 + 7
+        );
+        let never = hours("Europe/Amsterdam", &[], &[]);
+        assert_eq!(never.open_seconds_between(utc("2026-12-01T10:00:00Z"), utc("2026-12-09T10:00:00Z")), 0);
+    }
+
+    #[test]
+    fn open_seconds_follow_the_wall_clock_across_daylight_saving_changes() {
+        let hour = 3600;
+        // Spring: Sunday 29 March 2026, 02:00 CET becomes 03:00 CEST at 01:00 UTC. 00:00-06:00 local is five
+        // real hours; a range inside the skipped hour never opens; one starting in it opens at the jump.
+        let night = hours("Europe/Amsterdam", &[("sun", &[("00:00", "06:00")])], &[]);
+        assert_eq!(night.open_seconds_between(utc("2026-03-28T12:00:00Z"), utc("2026-03-29T12:00:00Z")), 5 * hour);
+        let gap = hours("Europe/Amsterdam", &[("sun", &[("02:00", "03:00")])], &[]);
+        assert_eq!(gap.open_seconds_between(utc("2026-03-28T12:00:00Z"), utc("2026-03-29T12:00:00Z")), 0);
+        let into = hours("Europe/Amsterdam", &[("sun", &[("02:30", "04:00")])], &[]);
+        assert_eq!(into.open_seconds_between(utc("2026-03-28T12:00:00Z"), utc("2026-03-29T12:00:00Z")), hour);
+        // Autumn: Sunday 25 October 2026, 03:00 CEST becomes 02:00 CET at 01:00 UTC. 00:00-06:00 local is seven
+        // real hours, and a range in the repeated hour is open both times round.
+        let night = hours("Europe/Amsterdam", &[("sun", &[("00:00", "06:00")])], &[]);
+        assert_eq!(night.open_seconds_between(utc("2026-10-24T12:00:00Z"), utc("2026-10-25T12:00:00Z")), 7 * hour);
+        let repeated = hours("Europe/Amsterdam", &[("sun", &[("02:00", "02:30")])], &[]);
+        assert_eq!(repeated.open_seconds_between(utc("2026-10-24T12:00:00Z"), utc("2026-10-25T12:00:00Z")), hour);
+        // Starting inside the second 02:00-02:30 counts only what is left of it.
+        assert_eq!(repeated.open_seconds_between(utc("2026-10-25T01:10:00Z"), utc("2026-10-25T12:00:00Z")), 20 * 60);
+        // Each second agrees with is_open.
+        let from = utc("2026-10-24T23:00:00Z");
+        let open_minutes = (0..300).filter(|m| repeated.is_open(from + Duration::minutes(*m))).count() as i64;
+        assert_eq!(repeated.open_seconds_between(from, from + Duration::minutes(300)), open_minutes * 60);
+        // A span longer than the 6-hour steps, across the change, in New York.
+        let new_york = hours("America/New_York", WEEKDAYS_9_TO_5, &[]);
+        // Friday 30 October 16:00 EDT -> Monday 2 November 10:00 EST.
+        assert_eq!(new_york.open_seconds_between(utc("2026-10-30T20:00:00Z"), utc("2026-11-02T15:00:00Z")), 2 * hour);
     }
 
     #[test]

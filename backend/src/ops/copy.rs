@@ -15,8 +15,10 @@
 //!   arrive).
 //!
 //! Not copied, on purpose: sign-in sessions and the sign-in throttle (transient; people sign in again),
-//! and the bookkeeping each backend keeps for itself (migrations table, search index, sequences), which
-//! the target builds or gets set from the source.
+//! the bookkeeping each backend keeps for itself (migrations table, search index, sequences), which
+//! the target builds or gets set from the source, and the reports' hourly counts (`report_counts`,
+//! `report_rollup`): derived from messages and events, so the target keeps its migration's watermarks
+//! (0, 0) and its rollup counts everything again.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -34,7 +36,7 @@ use crate::db::{self, AnyConnection, schema};
 /// Rows read from the source per query.
 const PAGE_ROWS: i64 = 5_000;
 /// Rows per `INSERT` on SQLite: a fixed number, so the statement is prepared once per table. 128 rows of
-/// the widest table (14 columns) stay far below SQLite's limit of 32,766 bound values per statement.
+/// the widest table (tickets, 23 columns) stay far below SQLite's limit of 32,766 bound values per statement.
 const SQLITE_ROWS_PER_INSERT: usize = 128;
 
 #[derive(Debug, thiserror::Error)]
@@ -281,7 +283,9 @@ durable_table!(Tickets, tickets, TicketRow, key = [id], {
     message_count: i32, last_message_preview: Option<String>, last_message_direction: Option<String>,
     last_message_at: Option<NaiveDateTime>, last_inbound_message_id: Option<i64>,
     failed_delivery_at: Option<NaiveDateTime>, out_of_office_at: Option<NaiveDateTime>, priority: i16,
-    waiting_since: Option<NaiveDateTime>,
+    waiting_since: Option<NaiveDateTime>, first_inbound_at: Option<NaiveDateTime>,
+    first_response_at: Option<NaiveDateTime>, first_responder_id: Option<i64>, closed_by_id: Option<i64>,
+    auto_closed: bool,
 });
 durable_table!(Messages, messages, MessageRow, key = [id], {
     id: i64, ticket_id: i64, direction: String, internal: bool, body: String, author_id: Option<i64>,

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::events::{EventDetails, NewEvent};
-use super::store::{TicketEdit, TicketStore};
+use super::store::{Closer, TicketEdit, TicketStore};
 use crate::db::now;
-use crate::domain::{EventKind, TicketStatus};
+use crate::domain::EventKind;
 
 /// Closes up to `limit` tickets that have seen no activity for `idle`, returning how many. Closing is
 /// activity too (it bumps `updated_at`, so lists refresh); the customer's next text opens a new ticket.
@@ -18,7 +18,7 @@ pub fn close_inactive_tickets(
     let at = now();
     let cutoff = at - chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
     let stale = store.inactive_tickets(cutoff, limit)?;
-    let close = TicketEdit { status: Some(TicketStatus::Closed), closed_at: Some(Some(at)), assignee: None, at };
+    let close = TicketEdit::close(at, Closer::Smsdesk);
     // The timeline says why a ticket left Open without anyone closing it.
     let details = EventDetails { idle_hours: Some(idle.as_secs() / 3600), ..EventDetails::default() };
     for &ticket in &stale {

@@ -3,7 +3,9 @@
 use diesel::result::Error as DieselError;
 
 use super::events::{EventDetails, NewEvent};
-use super::store::{AppendedText, NewMessage, Origin, Pair, TextToAppend, TicketEdit, TicketStore, Transition};
+use super::store::{
+    AppendedText, Closer, NewMessage, OpenedBy, Origin, Pair, TextToAppend, TicketEdit, TicketStore, Transition,
+};
 use super::{add_message, join_or_open_ticket, text_activity};
 use crate::app_settings::RuntimeSettings;
 use crate::db::{StoreError, now};
@@ -231,7 +233,7 @@ pub fn ingest_inbound_sms(
         let auto_reply = reply.map(|body| add_message(store, &automatic_message(ticket_id, &body))).transpose()?;
         return Ok(IngestOutcome::Appended { ticket_id, message_id, auto_reply });
     }
-    let (ticket_id, opened, status) = join_or_open_ticket(store, pair)?;
+    let (ticket_id, opened, status) = join_or_open_ticket(store, pair, OpenedBy::Customer)?;
     text.ticket_id = ticket_id;
     let message_id = store.insert_message(&text)?.ok_or(IngestError::Duplicate)?;
     // A first STOP is closed below: nobody is to be handed it.
@@ -249,10 +251,8 @@ pub fn ingest_inbound_sms(
     store.record_activity(&activity)?;
     if opened && keyword == Some(OptKeyword::OptOut) {
         // Nobody need answer a first STOP (and nobody may), so it does not wait in the queue; the customer's
-        // panel lists it with their earlier tickets.
-        let at = now();
-        let close = TicketEdit { status: Some(TicketStatus::Closed), closed_at: Some(Some(at)), assignee: None, at };
-        store.edit_ticket(ticket_id, &close)?;
+        // panel lists it with their earlier tickets. smsdesk closed it, not an agent.
+        store.edit_ticket(ticket_id, &TicketEdit::close(now(), Closer::Smsdesk))?;
     }
     record_keyword(store, keyword, ticket_id, pair)?;
     Ok(if opened {

@@ -37,7 +37,7 @@ use diesel::result::Error as DieselError;
 
 use crate::db::now;
 use crate::domain::{MessageId, TicketId, TicketStatus};
-use store::{NewMessage, Origin, Pair, TicketActivity, TicketStore, Waiting};
+use store::{NewMessage, OpenedBy, Origin, Pair, TicketActivity, TicketStore, Waiting};
 
 /// How much of a message the ticket list shows.
 const PREVIEW_CHARS: usize = 160;
@@ -56,12 +56,13 @@ const OPEN_TICKET_ATTEMPTS: usize = 3;
 fn join_or_open_ticket(
     store: &mut impl TicketStore,
     pair: Pair<'_>,
+    opened_by: OpenedBy,
 ) -> Result<(TicketId, bool, TicketStatus), DieselError> {
     for _ in 0..OPEN_TICKET_ATTEMPTS {
         if let Some((id, status)) = store.find_unclosed_ticket(pair)? {
             return Ok((id, false, status));
         }
-        if let Some(id) = store.open_ticket(pair)? {
+        if let Some(id) = store.open_ticket(pair, opened_by)? {
             return Ok((id, true, TicketStatus::Open));
         }
     }
@@ -70,7 +71,8 @@ fn join_or_open_ticket(
 
 /// What a new message (stored as `id`, one of `added` new messages) changes in the ticket list: the activity
 /// time always, the preview and direction when a person wrote it (not a note, not an automatic message),
-/// and the newest inbound message when it is the customer's.
+/// the newest inbound message when it is the customer's, and an agent's reply to the customer as the ticket's
+/// first response (if it is the first).
 pub(crate) fn text_activity(message: &NewMessage<'_>, id: MessageId, added: i32) -> TicketActivity {
     let from_a_person = !message.internal && message.origin != Origin::Automatic;
     TicketActivity {
@@ -85,6 +87,11 @@ pub(crate) fn text_activity(message: &NewMessage<'_>, id: MessageId, added: i32)
             Origin::Customer => Waiting::Starts,
             Origin::Agent(_) if !message.internal => Waiting::Ends,
             Origin::Agent(_) | Origin::Automatic => Waiting::Keeps,
+        },
+        // Not a note, not an automatic message: those answer nobody.
+        first_response: match message.origin {
+            Origin::Agent(user) if !message.internal => Some(user),
+            Origin::Agent(_) | Origin::Customer | Origin::Automatic => None,
         },
     }
 }

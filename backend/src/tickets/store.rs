@@ -80,6 +80,10 @@ pub struct TicketActivity {
     pub status: Option<TicketStatus>,
     /// What the message does to the ticket's wait for an agent's answer (`waiting_since`).
     pub waiting: Waiting,
+    /// The agent whose reply to the customer this is. Storage records it (at `at`) as the ticket's first
+    /// response (`first_response_at`, `first_responder_id`) in the same statement, unless the ticket has one
+    /// already or no customer's text opened it (`first_inbound_at` is NULL): the reports' first response time.
+    pub first_response: Option<UserId>,
 }
 
 /// What a new message does to `tickets.waiting_since`, the time of the oldest customer text no agent has
@@ -117,15 +121,67 @@ impl TicketState {
     }
 }
 
+/// Who opens a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenedBy {
+    /// A customer's text.
+    Customer,
+    /// An agent's text to a number (an outbound conversation).
+    Agent,
+}
+
+impl OpenedBy {
+    /// Whether the ticket's creation is its first inbound text (`first_inbound_at`), where its first response
+    /// time starts. A conversation an agent started has none, even once the customer answers.
+    pub fn is_first_inbound(self) -> bool {
+        self == Self::Customer
+    }
+}
+
+/// Who closed a ticket, kept with its close for the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closer {
+    /// An agent or admin, one ticket at a time or in bulk.
+    Agent(UserId),
+    /// smsdesk itself: the auto-close of quiet tickets, or a first STOP (whose ticket opens closed).
+    Smsdesk,
+}
+
+/// A ticket's close: when, and by whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Close {
+    pub at: NaiveDateTime,
+    pub by: Closer,
+}
+
+impl Close {
+    /// As the ticket's columns: `closed_by_id` (NULL when smsdesk closed it) and `auto_closed`.
+    pub fn closed_by(&self) -> (Option<UserId>, bool) {
+        match self.by {
+            Closer::Agent(user) => (Some(user), false),
+            Closer::Smsdesk => (None, true),
+        }
+    }
+}
+
 /// A change of a ticket's status or assignee; `None` keeps it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TicketEdit {
     pub status: Option<TicketStatus>,
-    /// `Some(None)` when the ticket was reopened; `Some(Some(t))` when it was closed at `t`.
-    pub closed_at: Option<Option<NaiveDateTime>>,
+    /// `Some(Some(close))` when the ticket is closed; `Some(None)` when it leaves closed (or its status changes
+    /// otherwise): its `closed_at`, `closed_by_id` and `auto_closed` are cleared, so a reopened ticket's
+    /// resolution is measured to its last close.
+    pub closed: Option<Option<Close>>,
     /// `Some(None)` unassigns.
     pub assignee: Option<Option<UserId>>,
     pub at: NaiveDateTime,
+}
+
+impl TicketEdit {
+    /// Closes the ticket at `at`.
+    pub fn close(at: NaiveDateTime, by: Closer) -> Self {
+        Self { status: Some(TicketStatus::Closed), closed: Some(Some(Close { at, by })), assignee: None, at }
+    }
 }
 
 /// What [`TicketStore::append_text`] did.
@@ -197,9 +253,10 @@ pub trait TicketStore {
     /// The pair's unclosed ticket and its status, locked until the transaction ends.
     fn find_unclosed_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<(TicketId, TicketStatus)>>;
 
-    /// Opens an `open` ticket for the pair, with the customer's contact (made on first contact); `None`
-    /// when the pair has an unclosed ticket after all (a concurrent transaction opened it first).
-    fn open_ticket(&mut self, pair: Pair<'_>) -> QueryResult<Option<TicketId>>;
+    /// Opens an `open` ticket for the pair, with the customer's contact (made on first contact), and
+    /// `first_inbound_at` at its creation when [`OpenedBy::is_first_inbound`]; `None` when the pair has an
+    /// unclosed ticket after all (a concurrent transaction opened it first).
+    fn open_ticket(&mut self, pair: Pair<'_>, opened_by: OpenedBy) -> QueryResult<Option<TicketId>>;
 
     /// The ticket, locked until the transaction ends; `None` if there is none.
     fn lock_ticket(&mut self, id: TicketId) -> QueryResult<Option<TicketState>>;

@@ -3,7 +3,7 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::events::{EventDetails, NewEvent};
-use super::store::{NewMessage, Origin, Pair, TicketEdit, TicketState, TicketStore};
+use super::store::{Close, Closer, NewMessage, OpenedBy, Origin, Pair, TicketEdit, TicketState, TicketStore};
 use super::tagging::{TagChange, retag};
 use super::{Message, add_message, join_or_open_ticket};
 use crate::app_settings::RuntimeSettings;
@@ -132,8 +132,9 @@ pub fn update_ticket(
     if status.is_none() && assignee.is_none() {
         return retag(store, ticket_id, actor, &change, at);
     }
-    let edit =
-        TicketEdit { status, closed_at: status.map(|s| (s == TicketStatus::Closed).then_some(at)), assignee, at };
+    // A close is the actor's; any other status change forgets the last close.
+    let closed = status.map(|s| (s == TicketStatus::Closed).then_some(Close { at, by: Closer::Agent(actor) }));
+    let edit = TicketEdit { status, closed, assignee, at };
     store.edit_ticket(ticket_id, &edit).map_err(|e| match e {
         // A text opened a new ticket for the pair after the look above (another replica, on PostgreSQL):
         // the write is retried, and then the look finds it.
@@ -213,7 +214,7 @@ pub fn start_conversation(
     if conn.is_opted_out(pair)? {
         return Err(StartConversationError::RecipientOptedOut);
     }
-    let (ticket_id, _, _) = join_or_open_ticket(conn, pair)?;
+    let (ticket_id, _, _) = join_or_open_ticket(conn, pair, OpenedBy::Agent)?;
     let message = NewMessage {
         ticket_id,
         origin: Origin::Agent(author),

@@ -28,6 +28,8 @@ mod proxy;
 mod queue;
 mod queue_agents;
 mod replicas;
+mod reports;
+mod reports_facts;
 mod shutdown;
 mod tags_priority;
 mod templates;
@@ -88,6 +90,7 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         timeline::every_change_an_agent_makes_is_on_the_timeline_with_who_and_when,
         timeline::a_closed_ticket_reopens_unless_the_customer_has_a_newer_one,
         timeline::auto_close_keywords_and_failed_deliveries_are_on_the_timeline,
+        reports_facts::first_response_is_the_first_agent_reply_to_a_ticket_a_customer_opened,
         timeline::notifications_tell_each_agent_what_concerns_them_once_they_ask,
         timeline::preferences_are_kept_per_agent_on_the_server,
         api_tickets::requests_without_a_valid_token_get_401,
@@ -202,6 +205,9 @@ fn all_tests() -> Vec<(&'static str, TestFn)> {
         inboxes::agents_see_and_hear_of_only_their_inboxes_tickets,
         inboxes::round_robin_hands_new_tickets_to_available_members_in_turn,
         inboxes::a_bulk_change_answers_not_found_for_tickets_in_an_agents_hidden_inbox,
+        reports::reports_answer_in_their_documented_shapes_and_refuse_bad_requests_with_stable_codes,
+        reports::a_conversation_texted_answered_and_closed_through_the_api_is_counted_in_the_summary,
+        reports::agents_see_their_own_row_and_only_their_inboxes_and_may_not_ask_for_anyone_elses_figures,
     ]
 }
 

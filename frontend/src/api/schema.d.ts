@@ -316,6 +316,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per agent: tickets assigned to them, replies sent, median first response of the tickets they answered
+         *     first, tickets closed. Admins get every active user and anyone with figures in the period, by name;
+         *     agents get their own row.
+         */
+        get: operations["agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/inboxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per inbox (number of ours): new, closed, customer texts, agent replies, median first response and
+         *     resolution in the period, and unclosed tickets now. Agents see the inboxes they can see.
+         */
+        get: operations["inboxes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A period's figures: new, closed and auto-closed tickets; customer texts, agent replies, automatic
+         *     replies and notes; first response (median, p90, count; also in business hours when they are set) over
+         *     tickets first answered in the period; resolution (opened → last close) over tickets closed in it; and the
+         *     backlog now. With `agent`, ticket figures are theirs (assigned, closed, first answered by them), replies
+         *     and notes are theirs, and customer texts and automatic replies are `null`. Agents see only the inboxes
+         *     they can see.
+         */
+        get: operations["summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A figure per local hour or day of the period, every bucket present (0, or `null` for a median without
+         *     responses). A daylight-saving day is 23 or 25 hours; the repeated autumn hour is two points with
+         *     different offsets.
+         */
+        get: operations["timeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;
@@ -774,6 +860,33 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One agent's figures. */
+        AgentReportRow: {
+            /**
+             * Format: int64
+             * @description Times a ticket was assigned to them in the period.
+             */
+            assigned_tickets: number;
+            /**
+             * Format: int64
+             * @description Tickets they closed in the period (closed still).
+             */
+            closed_tickets: number;
+            /**
+             * Format: int64
+             * @description Median first response of the tickets they answered first in the period; `null` without any.
+             * @example 120
+             */
+            first_response_median_seconds: number | null;
+            id: components["schemas"]["UserId"];
+            /** @example Ana */
+            name: string;
+            /**
+             * Format: int64
+             * @description Replies they sent to customers.
+             */
+            outbound_replies: number;
+        };
         /** @description An API token as listed to admins; the secret itself is never shown again after creation. */
         ApiToken: {
             /** Format: date-time */
@@ -856,6 +969,25 @@ export interface components {
         AvailabilityBody: {
             /** @description `away`: round robin hands the agent no new tickets (those they have stay theirs). */
             availability: components["schemas"]["Availability"];
+        };
+        /** @description Unclosed tickets now. */
+        Backlog: {
+            /**
+             * Format: int64
+             * @description How long the customer who has waited longest for an answer has waited; `null` when nobody waits.
+             * @example 5400
+             */
+            oldest_waiting_seconds: number | null;
+            /**
+             * Format: int64
+             * @example 3
+             */
+            open: number;
+            /**
+             * Format: int64
+             * @example 1
+             */
+            pending: number;
         };
         /** @description One change for many tickets: exactly one of the fields. */
         BulkChange: {
@@ -1115,6 +1247,26 @@ export interface components {
         Draft: {
             body: string;
         };
+        /** @description The median and the 90th percentile of durations, and how many there were. */
+        DurationStats: {
+            /**
+             * Format: int64
+             * @example 12
+             */
+            count: number;
+            /**
+             * Format: int64
+             * @description Seconds; `null` when there are none.
+             * @example 60
+             */
+            median: number | null;
+            /**
+             * Format: int64
+             * @description Seconds; `null` when there are none.
+             * @example 300
+             */
+            p90: number | null;
+        };
         /** @enum {string} */
         Encoding: "GSM-7" | "UCS-2";
         /** @description Every error answer: a stable machine-readable code and a sentence for people. */
@@ -1169,6 +1321,39 @@ export interface components {
             number: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description One inbox's figures. */
+        InboxReportRow: {
+            /** Format: int64 */
+            closed_tickets: number;
+            /**
+             * Format: int64
+             * @example 60
+             */
+            first_response_median_seconds: number | null;
+            /** Format: int64 */
+            inbound_texts: number;
+            /** @example Support */
+            name: string;
+            /** Format: int64 */
+            new_tickets: number;
+            /**
+             * @description The number of ours, E.164.
+             * @example +14155550100
+             */
+            number: string;
+            /**
+             * Format: int64
+             * @description Unclosed (open or pending) tickets now.
+             */
+            open_tickets: number;
+            /** Format: int64 */
+            outbound_replies: number;
+            /**
+             * Format: int64
+             * @example 3600
+             */
+            resolution_median_seconds: number | null;
         };
         LastMessage: {
             /** Format: date-time */
@@ -1353,6 +1538,91 @@ export interface components {
          * @enum {string}
          */
         Priority: "low" | "normal" | "high" | "urgent";
+        /** @description Per agent (`GET /api/reports/agents`). */
+        ReportAgents: {
+            /** @description Admins: every active user and anyone with figures in the period, by name. Agents: their own row. */
+            agents: components["schemas"]["AgentReportRow"][];
+            period: components["schemas"]["ReportPeriod"];
+        };
+        /** @description Per inbox (`GET /api/reports/inboxes`). */
+        ReportInboxes: {
+            /** @description Every inbox the caller can see, and any other number of ours with figures, by name. */
+            inboxes: components["schemas"]["InboxReportRow"][];
+            period: components["schemas"]["ReportPeriod"];
+        };
+        /** @description The period a report covers, as rounded: whole UTC hours. */
+        ReportPeriod: {
+            /**
+             * Format: date-time
+             * @description Included; on the hour.
+             * @example 2026-11-30T23:00:00Z
+             */
+            from: string;
+            /**
+             * @description The IANA time zone dates and buckets are read in.
+             * @example Europe/Amsterdam
+             */
+            timezone: string;
+            /**
+             * Format: date-time
+             * @description Excluded; on the hour.
+             * @example 2026-12-07T23:00:00Z
+             */
+            to: string;
+        };
+        /** @description A period's figures (`GET /api/reports/summary`). */
+        ReportSummary: {
+            /**
+             * Format: int64
+             * @description Of those, closed by smsdesk: the inactivity rule, or a first STOP.
+             */
+            auto_closed_tickets: number;
+            /**
+             * Format: int64
+             * @description Confirmations, help and out-of-office replies; `null` with `agent`.
+             */
+            automatic_replies: number | null;
+            backlog: components["schemas"]["Backlog"];
+            /**
+             * Format: int64
+             * @description Tickets closed in the period and closed still (with `agent`: closed by them), auto-closes included.
+             */
+            closed_tickets: number;
+            first_response_business_seconds: components["schemas"]["DurationStats"] | null;
+            /** @description First customer text to first agent reply, over tickets first answered in the period. */
+            first_response_seconds: components["schemas"]["DurationStats"];
+            /**
+             * Format: int64
+             * @description Customer texts; `null` with `agent` (they belong to no agent).
+             */
+            inbound_texts: number | null;
+            /**
+             * Format: int64
+             * @description Tickets opened in the period (with `agent`: assigned to them now).
+             */
+            new_tickets: number;
+            /**
+             * Format: int64
+             * @description Internal notes (with `agent`: theirs).
+             */
+            notes: number;
+            /**
+             * Format: int64
+             * @description Agent replies sent to customers (with `agent`: theirs).
+             */
+            outbound_replies: number;
+            period: components["schemas"]["ReportPeriod"];
+            /** @description Opened to (last) closed, over tickets closed in the period. */
+            resolution_seconds: components["schemas"]["DurationStats"];
+        };
+        /** @description A figure per local hour or day (`GET /api/reports/timeseries`). */
+        ReportTimeseries: {
+            bucket: components["schemas"]["SeriesBucket"];
+            metric: components["schemas"]["SeriesMetric"];
+            period: components["schemas"]["ReportPeriod"];
+            /** @description Every bucket of the period, in order. */
+            points: components["schemas"]["TimeseriesPoint"][];
+        };
         /** @enum {string} */
         Role: "admin" | "agent";
         SegmentCount: {
@@ -1385,6 +1655,16 @@ export interface components {
              */
             units_left_in_segment: number;
         };
+        /**
+         * @description How a time series is cut.
+         * @enum {string}
+         */
+        SeriesBucket: "hour" | "day";
+        /**
+         * @description What a time series shows.
+         * @enum {string}
+         */
+        SeriesMetric: "new_tickets" | "inbound_texts" | "outbound_replies" | "first_response_median";
         SessionInfo: {
             /**
              * @description Send it back as the `X-CSRF-Token` header on every state-changing request made with the session
@@ -1638,6 +1918,22 @@ export interface components {
              *     agents when `agents_can_create_tags` is on), otherwise 422 `unknown_tag`.
              */
             tags?: string[] | null;
+        };
+        /** @description One bucket of a time series. */
+        TimeseriesPoint: {
+            /**
+             * Format: date-time
+             * @description The bucket's local start, with the offset then in force.
+             * @example 2026-10-25T00:00:00+02:00
+             */
+            start: string;
+            /**
+             * Format: int64
+             * @description A count (0 when nothing happened), or the median first response in seconds (`null` without
+             *     responses); `null` too for customer texts asked with `agent`.
+             * @example 12
+             */
+            value: number | null;
         };
         UpdateInbox: {
             assignment_policy?: components["schemas"]["AssignmentPolicy"] | null;
@@ -3146,6 +3442,323 @@ export interface operations {
             };
             /** @description No valid session or API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    agents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The period's start: an RFC 3339 time, or a date (00:00 in the report's time zone). Rounded down to the
+                 *     UTC hour. Default: 7 days before `to`.
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The period's end (excluded): an RFC 3339 time, or a date (the whole day is in). Rounded down to the UTC
+                 *     hour. Default: the end of the current hour. At most 400 days after `from`.
+                 * @example 2026-12-07
+                 */
+                to?: string;
+                /**
+                 * @description An IANA time zone for dates and buckets, e.g. `Europe/Amsterdam`. Default: the business hours' time
+                 *     zone, or UTC without business hours.
+                 * @example Europe/Amsterdam
+                 */
+                tz?: string;
+                /**
+                 * @description Only this number of ours (E.164).
+                 * @example +14155550100
+                 */
+                inbox?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportAgents"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_period`, `invalid_timezone` or `invalid_inbox` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inboxes: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The period's start: an RFC 3339 time, or a date (00:00 in the report's time zone). Rounded down to the
+                 *     UTC hour. Default: 7 days before `to`.
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The period's end (excluded): an RFC 3339 time, or a date (the whole day is in). Rounded down to the UTC
+                 *     hour. Default: the end of the current hour. At most 400 days after `from`.
+                 * @example 2026-12-07
+                 */
+                to?: string;
+                /**
+                 * @description An IANA time zone for dates and buckets, e.g. `Europe/Amsterdam`. Default: the business hours' time
+                 *     zone, or UTC without business hours.
+                 * @example Europe/Amsterdam
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportInboxes"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_period` or `invalid_timezone` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    summary: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The period's start: an RFC 3339 time, or a date (00:00 in the report's time zone). Rounded down to the
+                 *     UTC hour. Default: 7 days before `to`.
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The period's end (excluded): an RFC 3339 time, or a date (the whole day is in). Rounded down to the UTC
+                 *     hour. Default: the end of the current hour. At most 400 days after `from`.
+                 * @example 2026-12-07
+                 */
+                to?: string;
+                /**
+                 * @description An IANA time zone for dates and buckets, e.g. `Europe/Amsterdam`. Default: the business hours' time
+                 *     zone, or UTC without business hours.
+                 * @example Europe/Amsterdam
+                 */
+                tz?: string;
+                /**
+                 * @description Only this number of ours (E.164).
+                 * @example +14155550100
+                 */
+                inbox?: string;
+                /**
+                 * @description Only this agent's figures (a user id). Agents may give only their own (403 `forbidden` otherwise).
+                 * @example 3
+                 */
+                agent?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSummary"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An agent asked for another agent's figures (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_period`, `invalid_timezone` or `invalid_inbox` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    timeseries: {
+        parameters: {
+            query: {
+                /**
+                 * @description `new_tickets`, `inbound_texts`, `outbound_replies` or `first_response_median` (seconds).
+                 * @example new_tickets
+                 */
+                metric: string;
+                /**
+                 * @description `hour` or `day`, starting at local hour starts or local midnights. At most 1,000 points.
+                 * @example day
+                 */
+                bucket: string;
+                /**
+                 * @description The period's start: an RFC 3339 time, or a date (00:00 in the report's time zone). Rounded down to the
+                 *     UTC hour. Default: 7 days before `to`.
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The period's end (excluded): an RFC 3339 time, or a date (the whole day is in). Rounded down to the UTC
+                 *     hour. Default: the end of the current hour. At most 400 days after `from`.
+                 * @example 2026-12-07
+                 */
+                to?: string;
+                /**
+                 * @description An IANA time zone for dates and buckets, e.g. `Europe/Amsterdam`. Default: the business hours' time
+                 *     zone, or UTC without business hours.
+                 * @example Europe/Amsterdam
+                 */
+                tz?: string;
+                /**
+                 * @description Only this number of ours (E.164).
+                 * @example +14155550100
+                 */
+                inbox?: string;
+                /**
+                 * @description Only this agent's figures (a user id). Agents may give only their own (403 `forbidden` otherwise).
+                 * @example 3
+                 */
+                agent?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportTimeseries"];
+                };
+            };
+            /** @description Malformed request: JSON, form, query string or cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid session or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An agent asked for another agent's figures (`forbidden`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_metric`, `invalid_bucket`, `too_many_points`, `invalid_period`, `invalid_timezone` or `invalid_inbox` */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -291,6 +291,8 @@ impl QueryFragment<Pg> for AppendBatch {
         );
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         // Every text here is a customer's (`Waiting::Starts`): the ticket waits from now unless it waits already.
+        // A customer's text joining its ticket is never a first response, an opening or a close: the reports'
+        // columns (`first_inbound_at`, `first_response_at`, `closed_by_id`...) stay as they are.
         out.push_sql(" END, waiting_since = COALESCE(tickets.waiting_since, ");
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql("), last_inbound_message_id = n.id, status = CASE WHEN tickets.status = ");
@@ -319,7 +321,7 @@ impl RunQueryDsl<PgConnection> for AppendBatch {}
 mod tests {
     use super::*;
     use crate::db::scratch::Scratch;
-    use crate::tickets::store::{Pair, TicketEdit, TicketStore, Transition, append_text_step_by_step};
+    use crate::tickets::store::{OpenedBy, Pair, TicketEdit, TicketStore, Transition, append_text_step_by_step};
 
     const REOPEN: Transition = Transition { from: TicketStatus::Pending, to: TicketStatus::Open };
 
@@ -354,14 +356,14 @@ mod tests {
     fn situations(store: &mut AnyConnection, prefix: &str) -> Result<Vec<TextToAppend>, StoreError> {
         let customer = |n: usize| format!("{prefix}{n}");
         for n in [0, 1, 2, 4] {
-            store.open_ticket(Pair { customer: &customer(n), channel: "+14155550100" })?;
+            store.open_ticket(Pair { customer: &customer(n), channel: "+14155550100" }, OpenedBy::Customer)?;
         }
         let (pending, _) =
             store.find_unclosed_ticket(Pair { customer: &customer(1), channel: "+14155550100" })?.unwrap();
         let at = now();
         store.edit_ticket(
             pending,
-            &TicketEdit { status: Some(TicketStatus::Pending), closed_at: None, assignee: None, at },
+            &TicketEdit { status: Some(TicketStatus::Pending), closed: None, assignee: None, at },
         )?;
         let known = text(&customer(2), Some(&format!("SM{prefix}known")), "Earlier");
         append_text_step_by_step(store, known.pair(), &known.message(), REOPEN)?;
@@ -467,7 +469,11 @@ mod tests {
         let customer = "+14155550900";
         scratch
             .db
-            .write(move |store| store.open_ticket(Pair { customer, channel: "+14155550100" }).map_err(StoreError::from))
+            .write(move |store| {
+                store
+                    .open_ticket(Pair { customer, channel: "+14155550100" }, OpenedBy::Customer)
+                    .map_err(StoreError::from)
+            })
             .await
             .unwrap();
         let stored = |a: AppendedText| Ok::<_, StoreError>(a.message_id.is_some());
@@ -493,7 +499,7 @@ mod tests {
             .db
             .write(move |store| -> Result<(), StoreError> {
                 for customer in &opened {
-                    store.open_ticket(Pair { customer, channel: "+14155550100" })?;
+                    store.open_ticket(Pair { customer, channel: "+14155550100" }, OpenedBy::Customer)?;
                 }
                 Ok(())
             })

@@ -24,6 +24,9 @@ pub(in crate::db) fn append_text(
     // The bookkeeping of the text, as the rules compute it; its id is not known before the insert, so only
     // whether the ticket's newest inbound message becomes this one is taken from it.
     let activity = text_activity(text, MessageId(0), 1);
+    // A reply to the customer (the only message that can be a ticket's first response) goes out, so it never
+    // comes here; neither does a ticket's opening or close: the reports' columns are not this statement's.
+    debug_assert!(activity.first_response.is_none(), "a message that goes out needs the outbox: not here");
     let statement = AppendText {
         customer: pair.customer.to_owned(),
         channel: pair.channel.to_owned(),
