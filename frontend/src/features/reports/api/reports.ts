@@ -1,70 +1,16 @@
 import { keepPreviousData, queryOptions, useQueries, useQuery } from "@tanstack/react-query";
-import { toApiError, ApiError } from "../../../lib/api-client";
+import { api, unwrap, type Schemas } from "../../../lib/api-client";
 
-// The shapes of the reports API (docs: the README's "Reports"); they become the generated schema's
-// ReportSummary, ReportTimeseries, ReportAgents and ReportInboxes once the server's branch lands.
-export interface ReportPeriod {
-  from: string;
-  to: string;
-  timezone: string;
-}
-export interface DurationStats {
-  median: number | null;
-  p90: number | null;
-  count: number;
-}
-export interface ReportSummary {
-  period: ReportPeriod;
-  new_tickets: number;
-  closed_tickets: number;
-  auto_closed_tickets: number;
-  inbound_texts: number | null;
-  outbound_replies: number;
-  automatic_replies: number | null;
-  notes: number;
-  first_response_seconds: DurationStats;
-  first_response_business_seconds: DurationStats | null;
-  resolution_seconds: DurationStats;
-  backlog: { open: number; pending: number; oldest_waiting_seconds: number | null };
-}
-export type TimeseriesMetric = "new_tickets" | "inbound_texts" | "outbound_replies" | "first_response_median";
-export interface TimeseriesPoint {
-  start: string;
-  value: number | null;
-}
-export interface ReportTimeseries {
-  metric: TimeseriesMetric;
-  bucket: "hour" | "day";
-  period: ReportPeriod;
-  points: TimeseriesPoint[];
-}
-export interface AgentReportRow {
-  id: number;
-  name: string;
-  assigned_tickets: number;
-  outbound_replies: number;
-  first_response_median_seconds: number | null;
-  closed_tickets: number;
-}
-export interface ReportAgents {
-  period: ReportPeriod;
-  agents: AgentReportRow[];
-}
-export interface InboxReportRow {
-  number: string;
-  name: string;
-  new_tickets: number;
-  closed_tickets: number;
-  inbound_texts: number;
-  outbound_replies: number;
-  first_response_median_seconds: number | null;
-  resolution_median_seconds: number | null;
-  open_tickets: number;
-}
-export interface ReportInboxes {
-  period: ReportPeriod;
-  inboxes: InboxReportRow[];
-}
+// The reports API's answers (the README's "Reports" says what each figure counts).
+export type ReportPeriod = Schemas["ReportPeriod"];
+export type DurationStats = Schemas["DurationStats"];
+export type ReportSummary = Schemas["ReportSummary"];
+export type TimeseriesMetric = Schemas["SeriesMetric"];
+export type ReportTimeseries = Schemas["ReportTimeseries"];
+export type AgentReportRow = Schemas["AgentReportRow"];
+export type ReportAgents = Schemas["ReportAgents"];
+export type InboxReportRow = Schemas["InboxReportRow"];
+export type ReportInboxes = Schemas["ReportInboxes"];
 
 /** What every report is filtered by: the period (dates), and optionally one inbox (our number) and one agent. */
 export interface ReportFilters {
@@ -74,24 +20,9 @@ export interface ReportFilters {
   agent: number | null;
 }
 
-type Query = Record<string, string | number | null | undefined>;
-
-async function getReport<T>(path: string, query: Query, signal: AbortSignal): Promise<T> {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) {
-    if (value !== null && value !== undefined && value !== "") search.set(name, String(value));
-  }
-  const base = typeof location === "undefined" ? "" : location.origin;
-  let response: Response;
-  try {
-    response = await globalThis.fetch(`${base}${path}?${search.toString()}`, { signal, credentials: "same-origin" });
-  } catch (cause) {
-    if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
-    throw new ApiError(0, "network_error", "Could not reach the server. Check your connection and try again.");
-  }
-  const body: unknown = await response.json().catch(() => undefined);
-  if (!response.ok) throw toApiError(response.status, body);
-  return body as T;
+/** The query parameters of the filters: the period's dates, and the inbox and agent only when chosen. */
+function query({ from, to, inbox, agent }: ReportFilters) {
+  return { from, to, ...(inbox === null ? {} : { inbox }), ...(agent === null ? {} : { agent }) };
 }
 
 // Reports change slowly next to the queue: kept for a minute, refreshed while the page stays open.
@@ -100,7 +31,7 @@ const FRESH_FOR = 60_000;
 export function summaryQuery(filters: ReportFilters) {
   return queryOptions({
     queryKey: ["reports", "summary", filters] as const,
-    queryFn: ({ signal }) => getReport<ReportSummary>("/api/reports/summary", { ...filters }, signal),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/reports/summary", { params: { query: query(filters) }, signal })),
     staleTime: FRESH_FOR,
     refetchInterval: FRESH_FOR,
     placeholderData: keepPreviousData,
@@ -110,7 +41,8 @@ export function summaryQuery(filters: ReportFilters) {
 export function timeseriesQuery(filters: ReportFilters, metric: TimeseriesMetric, bucket: "hour" | "day") {
   return queryOptions({
     queryKey: ["reports", "timeseries", filters, metric, bucket] as const,
-    queryFn: ({ signal }) => getReport<ReportTimeseries>("/api/reports/timeseries", { ...filters, metric, bucket }, signal),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/reports/timeseries", { params: { query: { ...query(filters), metric, bucket } }, signal })),
     staleTime: FRESH_FOR,
     refetchInterval: FRESH_FOR,
     placeholderData: keepPreviousData,
@@ -121,7 +53,8 @@ export function timeseriesQuery(filters: ReportFilters, metric: TimeseriesMetric
 export function agentsQuery({ from, to, inbox }: ReportFilters) {
   return queryOptions({
     queryKey: ["reports", "agents", { from, to, inbox }] as const,
-    queryFn: ({ signal }) => getReport<ReportAgents>("/api/reports/agents", { from, to, inbox }, signal),
+    queryFn: ({ signal }) =>
+      unwrap(api.GET("/api/reports/agents", { params: { query: query({ from, to, inbox, agent: null }) }, signal })),
     staleTime: FRESH_FOR,
     refetchInterval: FRESH_FOR,
     placeholderData: keepPreviousData,
@@ -132,7 +65,7 @@ export function agentsQuery({ from, to, inbox }: ReportFilters) {
 export function inboxesReportQuery({ from, to }: ReportFilters) {
   return queryOptions({
     queryKey: ["reports", "inboxes", { from, to }] as const,
-    queryFn: ({ signal }) => getReport<ReportInboxes>("/api/reports/inboxes", { from, to }, signal),
+    queryFn: ({ signal }) => unwrap(api.GET("/api/reports/inboxes", { params: { query: { from, to } }, signal })),
     staleTime: FRESH_FOR,
     refetchInterval: FRESH_FOR,
     placeholderData: keepPreviousData,
