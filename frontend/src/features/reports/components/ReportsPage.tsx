@@ -20,7 +20,7 @@ import { agentsCsv, inboxesCsv, seriesCsv, summaryCsv } from "../reportCsv";
 import { ReportFiltersForm, type FilterState } from "./ReportFiltersForm";
 import { AgentsTable, InboxesTable } from "./ReportTables";
 import { SummaryTiles } from "./SummaryTiles";
-import { TimeChart, type ChartSeries } from "./TimeChart";
+import { DURATIONS, TimeChart, type ChartSeries } from "./TimeChart";
 import styles from "./reports.module.css";
 
 const PRESETS = new Set<string>(["today", "7d", "30d", "custom"]);
@@ -153,8 +153,6 @@ function chartData(volume: typeof VOLUME, series: readonly ReportTimeseries[]) {
   };
 }
 
-const toMinutes = (seconds: number) => seconds / 60;
-const minutesAxis = (minutes: number) => formatDuration(minutes * 60);
 const count = (value: number | null) => formatCount(value);
 const duration = (value: number | null) => formatDuration(value);
 
@@ -206,8 +204,7 @@ function Charts({ filters, bucket }: { filters: ReportFilters; bucket: Bucket })
         timezone={charts.timezone}
         bucketName={per === "hour" ? "Hour" : "Day"}
         series={charts.responseSeries}
-        yValue={toMinutes}
-        yAxis={minutesAxis}
+        scale={DURATIONS}
         actions={
           <CsvButton
             of="first response"

@@ -1,7 +1,7 @@
 import { useEffect, useId, useMemo, useRef, type CSSProperties, type ReactNode } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { knownTimezone } from "../format";
+import { formatCount, formatDuration, knownTimezone } from "../format";
 import styles from "./reports.module.css";
 
 /** One line of a chart: its name, colour, dash pattern (so lines differ without colour too) and values. */
@@ -27,6 +27,27 @@ interface Drawn {
   lines: { label: string; colour: string; dash: NonNullable<ChartSeries["dash"]>; values: (number | null)[] }[];
 }
 
+/** A y axis: the tick steps it may use, how a tick reads, and the least top it shows. */
+export interface YScale {
+  steps: number[];
+  label: (value: number) => string;
+  least: number;
+}
+
+/** Whole numbers only: no "0.5 tickets". */
+export const COUNTS: YScale = {
+  steps: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1_000_000],
+  label: (value) => formatCount(value),
+  least: 1,
+};
+
+/** Seconds, on steps a clock has (1 min, 5 min, 1 h…), read as durations. */
+export const DURATIONS: YScale = {
+  steps: [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800],
+  label: (value) => formatDuration(value),
+  least: 60,
+};
+
 const HEIGHT = 240;
 const AXIS = "#4f5b69";
 const GRID = "#e5e9ef";
@@ -44,8 +65,7 @@ export function TimeChart({
   timezone,
   bucketName,
   series,
-  yValue = (value) => value,
-  yAxis,
+  scale = COUNTS,
   actions,
 }: {
   title: string;
@@ -60,10 +80,8 @@ export function TimeChart({
   /** The first column's heading: "Day" or "Hour". */
   bucketName: string;
   series: readonly ChartSeries[];
-  /** The value drawn for a figure (e.g. seconds drawn as minutes). */
-  yValue?: (value: number) => number;
-  /** The y axis' tick labels. */
-  yAxis?: (value: number) => string;
+  /** The y axis: counts (default) or durations in seconds. */
+  scale?: YScale;
   /** Buttons beside the title (the CSV download). */
   actions?: ReactNode;
 }) {
@@ -86,7 +104,8 @@ export function TimeChart({
       height: HEIGHT,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      // From zero, and never an empty range (a period with no figures yet).
+      scales: { x: { time: true }, y: { range: (_plot, _min, max) => [0, Math.max(max, scale.least) * 1.05] } },
       tzDate: (seconds: number) => uPlot.tzDate(new Date(seconds * 1000), zone),
       series: [
         {},
@@ -105,13 +124,14 @@ export function TimeChart({
           grid: { stroke: GRID, width: 1 },
           ticks: { stroke: GRID, width: 1 },
           size: 56,
-          ...(yAxis ? { values: (_plot: uPlot, splits: number[]) => splits.map(yAxis) } : {}),
+          incrs: scale.steps,
+          values: (_plot: uPlot, splits: number[]) => splits.map(scale.label),
         },
       ],
     };
     const data: uPlot.AlignedData = [
       times,
-      ...lines.map((line) => line.values.map((value) => (value === null ? null : yValue(value)))),
+      ...lines.map((line) => line.values),
     ];
     const plot = new uPlot(options, data, element);
     const resize =
@@ -126,7 +146,7 @@ export function TimeChart({
       resize?.disconnect();
       plot.destroy();
     };
-  }, [drawn, timezone, yValue, yAxis]);
+  }, [drawn, timezone, scale]);
 
   return (
     <figure className={styles.chart} aria-labelledby={titleId}>
