@@ -94,6 +94,11 @@ export function AppLayout() {
             </NavLink>
           </li>
           <li>
+            <NavLink to="/reports" className={navClass}>
+              Reports
+            </NavLink>
+          </li>
+          <li>
             <NavLink to="/preferences" className={navClass}>
               Notifications
             </NavLink>

@@ -22,6 +22,8 @@ const NotificationsPage = lazy(() => import("../features/notifications/component
 // Contacts is not on the first screen either.
 const ContactsPage = lazy(() => import("../features/contacts/components/ContactsPage"));
 const ContactPage = lazy(() => import("../features/contacts/components/ContactPage"));
+// Reports bring the chart library: it loads with this page only.
+const ReportsPage = lazy(() => import("../features/reports/components/ReportsPage"));
 
 export const routes: RouteObject[] = [
   { path: "/sign-in", element: <SignInPage />, errorElement: <RouteErrorPage /> },
@@ -44,6 +46,7 @@ export const routes: RouteObject[] = [
           { path: "preferences", element: <LazyPage page={NotificationsPage} /> },
           { path: "contacts", element: <LazyPage page={ContactsPage} /> },
           { path: "contacts/:contactId", element: <LazyPage page={ContactPage} /> },
+          { path: "reports", element: <LazyPage page={ReportsPage} /> },
           {
             element: <RequireAdmin />,
             children: [
