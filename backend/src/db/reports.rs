@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Timestamp};
+use diesel::sql_types::{BigInt, Timestamp};
 use diesel::upsert::excluded;
 
 use crate::db::queue::WaitKey;
@@ -310,25 +310,6 @@ macro_rules! in_inboxes {
     }};
 }
 
-/// A ticket timestamp column as microseconds since the Unix epoch, computed by the database. A period's
-/// first responses and closes are tens of thousands of rows: read as integers, not as SQLite's timestamp
-/// text that diesel parses row by row, the 30-day summary on 1M tickets took half the time
-/// (`make bench-reports`). Exact on both: SQLite's text keeps 0, 3 or 6 fraction digits after the seconds.
-fn epoch_micros(conn: &AnyConnection, column: &str) -> diesel::expression::SqlLiteral<Nullable<BigInt>> {
-    sql::<Nullable<BigInt>>(&match conn {
-        AnyConnection::Postgresql(_) => format!("CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"),
-        AnyConnection::Sqlite(_) => format!(
-            "(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 \
-             + CAST(substr(substr({column}, 21) || '000000', 1, 6) AS INTEGER))"
-        ),
-    })
-}
-
-/// A time read as [`epoch_micros`].
-fn from_epoch_micros(micros: Option<i64>) -> Option<NaiveDateTime> {
-    chrono::DateTime::from_timestamp_micros(micros?).map(|at| at.naive_utc())
-}
-
 /// How many tickets were opened in `scope` (assigned to `assignee` now, if given).
 pub fn count_new_tickets(conn: &mut AnyConnection, scope: Scope<'_>, assignee: Option<UserId>) -> QueryResult<i64> {
     let mut query = in_inboxes!(
@@ -350,8 +331,8 @@ pub fn new_tickets_by_hour(
     scope: Scope<'_>,
     assignee: Option<UserId>,
 ) -> QueryResult<Vec<(NaiveDateTime, i64)>> {
-    // SQLite groups by the text's hour prefix: no date to parse per row (strftime took most of the daily
-    // series' time on 1M tickets).
+    // SQLite groups by the text's hour prefix: no date to parse per row (strftime took half the daily series'
+    // time on 1M tickets: 123 -> 60 ms p50, `make bench-reports`).
     let hour = match conn {
         AnyConnection::Postgresql(_) => "date_trunc('hour', tickets.created_at)",
         AnyConnection::Sqlite(_) => "(substr(tickets.created_at, 1, 13) || ':00:00')",
@@ -406,25 +387,20 @@ pub fn first_responses(
             .select((
                 tickets::channel_number,
                 tickets::first_responder_id,
-                epoch_micros(conn, "tickets.first_inbound_at"),
-                epoch_micros(conn, "tickets.first_response_at"),
+                tickets::first_inbound_at,
+                tickets::first_response_at,
             )),
         scope
     );
     if let Some(responder) = responder {
         query = query.filter(tickets::first_responder_id.eq(responder));
     }
-    type Row = (String, Option<UserId>, Option<i64>, Option<i64>);
+    type Row = (String, Option<UserId>, Option<NaiveDateTime>, Option<NaiveDateTime>);
     let rows: Vec<Row> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(channel_number, responder, inbound_at, response_at)| {
-            Some(FirstResponse {
-                channel_number,
-                responder,
-                inbound_at: from_epoch_micros(inbound_at)?,
-                response_at: from_epoch_micros(response_at)?,
-            })
+            Some(FirstResponse { channel_number, responder, inbound_at: inbound_at?, response_at: response_at? })
         })
         .collect())
 }
@@ -446,26 +422,20 @@ pub fn closes(conn: &mut AnyConnection, scope: Scope<'_>, closer: Option<UserId>
             tickets::channel_number,
             tickets::closed_by_id,
             tickets::auto_closed,
-            epoch_micros(conn, "tickets.created_at"),
-            epoch_micros(conn, "tickets.closed_at"),
+            tickets::created_at,
+            tickets::closed_at,
         )),
         scope
     );
     if let Some(closer) = closer {
         query = query.filter(tickets::closed_by_id.eq(closer));
     }
-    type Row = (String, Option<UserId>, bool, Option<i64>, Option<i64>);
+    type Row = (String, Option<UserId>, bool, NaiveDateTime, Option<NaiveDateTime>);
     let rows: Vec<Row> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter_map(|(channel_number, closed_by, auto_closed, created_at, closed_at)| {
-            Some(Close {
-                channel_number,
-                closed_by,
-                auto_closed,
-                created_at: from_epoch_micros(created_at)?,
-                closed_at: from_epoch_micros(closed_at)?,
-            })
+            Some(Close { channel_number, closed_by, auto_closed, created_at, closed_at: closed_at? })
         })
         .collect())
 }
