@@ -10,12 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use common::Server;
 use smsdesk::webhooks::twilio_signature::TwilioSignature;
 
 const AUTH_TOKEN: &str = "bench-auth-token";
@@ -23,48 +25,15 @@ const PUBLIC_URL: &str = "https://desk.example.test";
 const NUMBERS: usize = 1_000;
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
 
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// The release server with the bench's Twilio token and public URL. `METRICS_ADDR=127.0.0.1:0 make bench`
+/// measures with the HTTP metrics on (they are off without it).
 fn start_server(database_url: &str, dir: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_smsdesk"));
-    command.env_clear();
-    // `METRICS_ADDR=127.0.0.1:0 make bench` measures with the HTTP metrics on (they are off without it).
-    if let Ok(metrics_addr) = std::env::var("METRICS_ADDR") {
-        command.env("METRICS_ADDR", metrics_addr);
+    let metrics_addr = std::env::var("METRICS_ADDR").ok();
+    let mut env = vec![("PUBLIC_URL", PUBLIC_URL), ("TWILIO_AUTH_TOKEN", AUTH_TOKEN)];
+    if let Some(metrics_addr) = &metrics_addr {
+        env.push(("METRICS_ADDR", metrics_addr));
     }
-    let child = command
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("PUBLIC_URL", PUBLIC_URL)
-        .env("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-        .env("SMS_GATEWAY", "console")
-        .env("RUST_LOG", "warn")
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start smsdesk");
-    // Owned at once, so a failed start still kills and reaps the process.
-    let server = Server { child, address: format!("http://127.0.0.1:{port}") };
-    for _ in 0..400 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("smsdesk did not start");
+    common::start_server(database_url, dir, &env)
 }
 
 /// A pre-signed webhook: form body and signature.
@@ -252,17 +221,11 @@ fn main() {
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     bench_backend("SQLite", &sqlite, texts_per_number);
 
-    let admin = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
-    match admin.filter(|url| !url.is_empty()) {
+    match common::postgres_admin_url() {
         None => println!("\nPostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)"),
         Some(admin) => {
-            let name = format!("smsdesk_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = PgConnection::establish(&admin).expect("connect to PostgreSQL");
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
-            let mut url = url::Url::parse(&admin).unwrap();
-            url.set_path(&name);
-            bench_backend("PostgreSQL", url.as_str(), texts_per_number);
-            diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).unwrap();
+            let database = common::ScratchDatabase::create(&admin);
+            bench_backend("PostgreSQL", &database.url, texts_per_number);
         }
     }
 }
